@@ -1,0 +1,139 @@
+"""Redis key layout and the one-round-trip write that makes an event durable and queued.
+
+Shared by the receiver (async client) and the workers (sync client). Jobs are named by dotted
+path, so the receiver never imports the code that runs them. The RQ job hash is built by RQ's
+own `Job` (no I/O), so the worker reads exactly what `Queue.enqueue` would have written.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from redis import Redis
+from rq import Queue
+from rq.job import Job, JobStatus
+
+from router.events import Event, derived_event_id
+
+EVENTS_QUEUE = "hookchain-events"
+ACTIONS_QUEUE = "hookchain-actions"
+PROCESS_EVENT = "workers.jobs.process_event"
+
+KEY_PREFIX = "hookchain"
+EVENT_LOG_KEY = f"{KEY_PREFIX}:log"
+"""Sorted set of every recorded event id, scored by receipt time (seconds)."""
+
+EVENT_JOB_TIMEOUT = 120
+FAILED_JOB_TTL = 7 * 24 * 3600
+
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def event_key(event_id: str) -> str:
+    return f"{KEY_PREFIX}:event:{event_id}"
+
+
+def dedupe_key(source: str, delivery_id: str) -> str:
+    return f"{KEY_PREFIX}:dedupe:{source}:{delivery_id}"
+
+
+def queue_key(name: str) -> str:
+    return f"{Queue.redis_queue_namespace_prefix}{name}"
+
+
+QUEUES_SET_KEY = Queue.redis_queues_keys
+
+
+def event_job_id(event_id: str) -> str:
+    return f"ev-{event_id}" if _JOB_ID.fullmatch(event_id) else f"ev-{derived_event_id('job', event_id)}"
+
+
+# KEYS: dedupe, event record, event log, job hash, queue list, queue set
+# ARGV: event id, dedupe ttl, event json, event ttl, now (s), job id ("" = record only), hset pairs...
+ACCEPT_SCRIPT = """
+local existing = redis.call('GET', KEYS[1])
+if existing then return existing end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[4]))
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[4], unpack(ARGV, 7))
+  redis.call('RPUSH', KEYS[5], ARGV[6])
+  redis.call('SADD', KEYS[6], KEYS[5])
+end
+return false
+"""
+
+
+def job_hash_fields(job_id: str, func: str, args: Sequence[Any], *, queue: str, timeout: int) -> list[Any]:
+    """The field/value pairs RQ stores for a queued job, built by RQ itself without I/O."""
+    job = Job.create(
+        func,
+        args=tuple(args),
+        connection=_NO_IO_CONNECTION,
+        id=job_id,
+        origin=queue,
+        timeout=timeout,
+        result_ttl=0,
+        failure_ttl=FAILED_JOB_TTL,
+    )
+    job._status = JobStatus.QUEUED
+    job.enqueued_at = datetime.now(UTC)
+    fields: list[Any] = []
+    for name, value in job.to_dict().items():
+        if value is None:
+            continue
+        fields.append(name)
+        fields.append(value if isinstance(value, bytes | str) else str(value))
+    return fields
+
+
+# Job.create wants a connection object but performs no I/O with it.
+_NO_IO_CONNECTION = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.001)
+
+
+def accept_call(
+    event: Event, *, dedupe_source: str, delivery_id: str, dedupe_ttl: int, event_ttl: int, enqueue: bool
+) -> tuple[list[str], list[Any]]:
+    """Keys and arguments of ACCEPT_SCRIPT for this event."""
+    job_id = event_job_id(event.id) if enqueue else ""
+    keys = [
+        dedupe_key(dedupe_source, delivery_id),
+        event_key(event.id),
+        EVENT_LOG_KEY,
+        Job.key_for(job_id) if enqueue else event_key(event.id),
+        queue_key(EVENTS_QUEUE),
+        QUEUES_SET_KEY,
+    ]
+    args: list[Any] = [event.id, dedupe_ttl, event.to_json(), event_ttl, f"{time.time():.6f}", job_id]
+    if enqueue:
+        args += job_hash_fields(
+            job_id, PROCESS_EVENT, (event.id,), queue=EVENTS_QUEUE, timeout=EVENT_JOB_TIMEOUT
+        )
+    return keys, args
+
+
+def duplicate_of(result: Any) -> str | None:
+    """ACCEPT_SCRIPT's answer: None when the event was new, else the id it was first accepted as."""
+    if result is None:
+        return None
+    return result.decode() if isinstance(result, bytes) else str(result)
+
+
+def push_job(pipe: Any, job_id: str, func: str, args: Sequence[Any], *, queue: str, timeout: int) -> None:
+    """Queue an RQ job on a (transactional) pipeline: its hash, its place in the queue list."""
+    pipe.hset(
+        Job.key_for(job_id),
+        mapping=dict(_pairs(job_hash_fields(job_id, func, args, queue=queue, timeout=timeout))),
+    )
+    pipe.rpush(queue_key(queue), job_id)
+    pipe.sadd(QUEUES_SET_KEY, queue_key(queue))
+
+
+def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:
+    return list(zip(flat[::2], flat[1::2], strict=True))

@@ -1,0 +1,93 @@
+"""One typed settings object, read once at start from flags, then the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from router.errors import ConfigError
+
+PROVIDER_NAMES = (
+    "github",
+    "gitlab",
+    "bitbucket",
+    "circleci",
+    "buildkite",
+    "slack",
+    "linear",
+    "jira",
+    "standard",
+    "generic",
+)
+
+DAY = 24 * 3600
+
+# environment variable -> settings field
+_ENV_FIELDS = {
+    "REDIS_URL": "redis_url",
+    "HOOKCHAIN_RULES": "rules_dir",
+    "HOOKCHAIN_MAX_BODY_BYTES": "max_body_bytes",
+    "HOOKCHAIN_DEDUPE_TTL": "dedupe_ttl",
+    "HOOKCHAIN_EVENT_TTL": "event_ttl",
+    "HOOKCHAIN_MAX_DEPTH": "max_depth",
+    "HOOKCHAIN_ALLOWED_TARGETS": "allowed_targets",
+    "HOOKCHAIN_ADMIN_TOKEN": "admin_token",
+    "HOOKCHAIN_REDIS_TIMEOUT": "redis_timeout",
+    "HOOKCHAIN_LOG_LEVEL": "log_level",
+}
+
+
+class Settings(BaseModel):
+    """Everything hookchain's processes are configured by. Secrets never print."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    redis_url: str | None = None
+    """None means the embedded in-process Redis (only `hookchain dev` accepts that)."""
+    rules_dir: Path = Path("rules")
+    provider_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    max_body_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    dedupe_ttl: int = Field(default=3 * DAY, gt=0)
+    event_ttl: int = Field(default=7 * DAY, gt=0)
+    max_depth: int = Field(default=10, ge=0)
+    allowed_targets: tuple[str, ...] = ()
+    admin_token: SecretStr | None = None
+    redis_timeout: float = Field(default=2.0, gt=0)
+    log_level: str = "INFO"
+
+    @classmethod
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Flags (`overrides`, None values ignored) win over the environment."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for var, field in _ENV_FIELDS.items():
+            raw = env.get(var)
+            if raw not in (None, ""):
+                values[field] = raw
+        if "allowed_targets" in values:
+            values["allowed_targets"] = tuple(
+                part.strip() for part in values["allowed_targets"].split(",") if part.strip()
+            )
+        values["provider_secrets"] = {
+            name: env[f"HOOKCHAIN_{name.upper()}_SECRET"]
+            for name in PROVIDER_NAMES
+            if env.get(f"HOOKCHAIN_{name.upper()}_SECRET")
+        }
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise ConfigError(f"invalid settings: {problems}") from None
+
+    def secret_for(self, provider: str) -> str | None:
+        secret = self.provider_secrets.get(provider)
+        return secret.get_secret_value() if secret is not None else None

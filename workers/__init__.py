@@ -1,0 +1,1 @@
+"""Workers: match events against reaction rules, fire the actions, emit the outcomes."""

@@ -1,0 +1,130 @@
+"""`{{ }}` templates and `if:` expressions, evaluated in Jinja's immutable sandbox.
+
+Event data comes from the internet: it is only ever a value inside a template, never a
+template itself. The sandbox blocks attribute tricks that reach Python internals; on top of it,
+`*` and `**` are capped so that `{{ 'a' * 200000000 }}` cannot allocate 200 MB, and rendered
+output is capped in size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+MAX_OUTPUT_CHARS = 1_000_000
+MAX_SEQUENCE_PRODUCT = 100_000
+MAX_POWER_EXPONENT = 64
+
+_SINGLE_EXPRESSION = re.compile(r"^\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}$", re.DOTALL)
+
+
+class RenderError(Exception):
+    """A template or expression failed: the action is recorded as failed with this cause."""
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                too_long = (
+                    isinstance(seq, str | list | tuple | bytes)
+                    and isinstance(count, int)
+                    and len(seq) * count > MAX_SEQUENCE_PRODUCT
+                )
+                if too_long:
+                    raise SecurityError("result of * is too large")
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_POWER_EXPONENT:
+            raise SecurityError("exponent of ** is too large")
+        return super().call_binop(context, operator, left, right)
+
+
+def _finalize(value: Any) -> Any:
+    return "" if value is None else value
+
+
+ENVIRONMENT = _Sandbox(undefined=StrictUndefined, finalize=_finalize, autoescape=False)
+
+
+@lru_cache(maxsize=4096)
+def _template(text: str) -> Any:
+    return ENVIRONMENT.from_string(text)
+
+
+@lru_cache(maxsize=4096)
+def _expression(text: str) -> Any:
+    return ENVIRONMENT.compile_expression(text, undefined_to_none=False)
+
+
+def check_template(text: str) -> str | None:
+    """The syntax error of a template, or None."""
+    try:
+        match = _SINGLE_EXPRESSION.match(text)
+        if match:
+            _expression(match.group("expr"))
+        else:
+            _template(text)
+    except TemplateSyntaxError as exc:
+        return f"template syntax: {exc.message}"
+    return None
+
+
+def check_expression(text: str) -> str | None:
+    try:
+        _expression(text)
+    except TemplateSyntaxError as exc:
+        return f"expression syntax: {exc.message}"
+    return None
+
+
+def render_string(text: str, context: Mapping[str, Any]) -> Any:
+    """A string whose whole content is one `{{ expr }}` keeps the value's type (42 stays a number)."""
+    if "{" not in text:
+        return text
+    try:
+        match = _SINGLE_EXPRESSION.match(text)
+        if match:
+            return _finalize(_expression(match.group("expr"))(**context))
+        size = 0
+        parts: list[str] = []
+        for chunk in _template(text).generate(**context):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderError(f"template output over {MAX_OUTPUT_CHARS} characters")
+            parts.append(chunk)
+        return "".join(parts)
+    except RenderError:
+        raise
+    except (TemplateError, SecurityError) as exc:
+        raise RenderError(f"template {text!r}: {exc}") from None
+    except Exception as exc:  # an operator on the wrong types: the rule author's to fix
+        raise RenderError(f"template {text!r}: {type(exc).__name__}: {exc}") from None
+
+
+def render_value(value: Any, context: Mapping[str, Any]) -> Any:
+    """Render every string inside a JSON-like structure."""
+    if isinstance(value, str):
+        return render_string(value, context)
+    if isinstance(value, dict):
+        return {
+            render_string(k, context) if isinstance(k, str) else k: render_value(v, context)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [render_value(item, context) for item in value]
+    return value
+
+
+def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
+    try:
+        return _expression(expression)(**context)
+    except (TemplateError, SecurityError) as exc:
+        raise RenderError(f"expression {expression!r}: {exc}") from None
+    except Exception as exc:
+        raise RenderError(f"expression {expression!r}: {type(exc).__name__}: {exc}") from None
