@@ -1,0 +1,3 @@
+from hookchain.cli import main
+
+main()
