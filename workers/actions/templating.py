@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 MAX_OUTPUT_CHARS = 1_000_000
@@ -90,7 +90,10 @@ def render_string(text: str, context: Mapping[str, Any]) -> Any:
     try:
         match = _SINGLE_EXPRESSION.match(text)
         if match:
-            return _finalize(_expression(match.group("expr"))(**context))
+            value = _expression(match.group("expr"))(**context)
+            if isinstance(value, Undefined):
+                value._fail_with_undefined_error()
+            return _finalize(value)
         size = 0
         parts: list[str] = []
         for chunk in _template(text).generate(**context):
