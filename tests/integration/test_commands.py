@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,15 @@ def test_help_for_every_command(stack: Stack):
     for command in ([], ["dev"], ["web"], ["worker"], ["rules", "check"], ["send"]):
         result = run_cli(*command, "--help", env=stack.env, cwd=stack.tmp)
         assert result.returncode == 0 and "Usage:" in result.stdout, command
+
+
+def test_worker_and_web_stop_cleanly_on_sigterm(stack: Stack):
+    web = stack.start_web()
+    worker = stack.start_worker()
+    worker.stop()
+    assert worker.popen.returncode == 0, worker.output()
+    web.stop()
+    # Uvicorn shuts down gracefully, then re-raises the signal so the exit status names it.
+    assert web.popen.returncode in (0, -signal.SIGTERM), web.output()
+    for process in (worker, web):
+        assert "Traceback" not in process.output()
