@@ -128,11 +128,14 @@ def worker(rules_dir: Path | None, burst: bool, name: str | None) -> None:
     rules = _load_rules_or_exit(settings.rules_dir)
     connection = sync_client(settings.redis_url)
     runtime.install(runtime.WorkerContext.build(settings, redis=connection, rules=rules))
-    click.echo(
-        f"hookchain worker: {len(rules)} rules from {settings.rules_dir}, "
-        f"Redis {redacted(settings.redis_url)}"
-    )
-    run_worker(connection, burst=burst, name=name)
+
+    def ready() -> None:
+        click.echo(
+            f"hookchain worker: {len(rules)} rules from {settings.rules_dir}, "
+            f"Redis {redacted(settings.redis_url)}"
+        )
+
+    run_worker(connection, burst=burst, name=name, on_ready=ready)
 
 
 @main.group()

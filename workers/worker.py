@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
@@ -40,10 +41,25 @@ class HookchainWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         # Signal-based job timeouts work only in the main thread; `dev` runs the worker in another.
         self.death_penalty_class = UnixSignalDeathPenalty if _in_main_thread() else TimerDeathPenalty
+        # From now on SIGTERM means "stop after the current job", even before work() starts.
+        self._looping = False
+        self._install_signal_handlers()
 
     def _install_signal_handlers(self) -> None:
         if _in_main_thread():
             super()._install_signal_handlers()
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        # RQ raises StopRequested wherever the signal lands when idle; before the work loop runs
+        # (start-up, registration) nothing would catch it, so only ask the loop to stop.
+        if not self._looping:
+            self._stop_requested = True
+            return
+        super().request_stop(signum, frame)
+
+    def dequeue_job_and_maintain_ttl(self, *args: Any, **kwargs: Any) -> Any:
+        self._looping = True
+        return super().dequeue_job_and_maintain_ttl(*args, **kwargs)
 
 
 class SchedulerThread(threading.Thread):
@@ -85,9 +101,12 @@ def run_worker(
     burst: bool = False,
     name: str | None = None,
     stop_event: threading.Event | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Work the hookchain queues until stopped (SIGTERM finishes the current job first)."""
     worker = HookchainWorker(list(QUEUES), connection=connection, name=name)
+    if on_ready is not None:
+        on_ready()
     scheduler = SchedulerThread(connection)
     scheduler.start()
     if stop_event is not None:
