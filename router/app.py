@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from router.connection import async_client
-from router.endpoints import health, receive_hook
+from router.endpoints import health, http_error, receive_hook, server_error
 from router.errors import ConfigError
 from router.queue import ACCEPT_SCRIPT
 from router.settings import Settings
@@ -33,6 +34,7 @@ def create_app(settings: Settings, redis_client: redis.asyncio.Redis | None = No
                 await client.aclose()
 
     app = Starlette(
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         routes=[
             Route("/hooks/{source}", receive_hook, methods=["POST"]),
             Route("/health", health, methods=["GET"]),

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from redis.exceptions import RedisError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -99,3 +100,19 @@ async def health(request: Request) -> Response:
     except (RedisError, OSError, TimeoutError) as exc:
         return JSONResponse({"status": "unavailable", "redis": f"{type(exc).__name__}"}, status_code=503)
     return JSONResponse({"status": "ok", "redis": "ok"})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (unknown path, wrong method) as JSON like every other error."""
+    assert isinstance(exc, HTTPException)
+    reason = exc.detail if exc.detail else "error"
+    if exc.status_code == 404:
+        reason = f"no such endpoint: {request.url.path} (webhooks go to POST /hooks/<source>)"
+    elif exc.status_code == 405:
+        reason = f"method {request.method} is not allowed on {request.url.path}"
+    return JSONResponse({"error": reason}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error(500, "internal error: nothing was accepted, send again later")

@@ -171,3 +171,12 @@ def test_unreachable_redis_is_503_and_health_says_so():
 
 def test_health_ok(client: TestClient):
     assert client.get("/health").json() == {"status": "ok", "redis": "ok"}
+
+
+def test_starlette_refusals_are_json_too(client: TestClient):
+    wrong_method = client.get("/hooks/github")
+    assert wrong_method.status_code == 405
+    assert "GET is not allowed" in wrong_method.json()["error"]
+    nowhere = client.post("/webhooks")
+    assert nowhere.status_code == 404
+    assert "POST /hooks/<source>" in nowhere.json()["error"]
