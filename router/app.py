@@ -14,6 +14,7 @@ from router.endpoints import health, receive_hook
 from router.errors import ConfigError
 from router.queue import ACCEPT_SCRIPT
 from router.settings import Settings
+from router.sources import build_sources
 
 
 def create_app(settings: Settings, redis_client: redis.asyncio.Redis | None = None) -> Starlette:
@@ -40,4 +41,5 @@ def create_app(settings: Settings, redis_client: redis.asyncio.Redis | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.sources = build_sources(settings)
     return app
