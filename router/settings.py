@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -19,12 +19,9 @@ from pydantic import (
 
 from router.config_file import default_config_path, read_config_file
 from router.errors import ConfigError
+from router.providers import PROVIDERS
 
-ProviderName = Literal[
-    "github", "gitlab", "bitbucket", "circleci", "buildkite", "slack", "linear", "jira", "standard", "generic"
-]
-
-PROVIDER_NAMES: tuple[str, ...] = get_args(ProviderName)
+PROVIDER_NAMES: tuple[str, ...] = tuple(PROVIDERS)
 
 DAY = 24 * 3600
 
@@ -51,7 +48,7 @@ class SourceSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    provider: ProviderName
+    provider: str
     secrets: tuple[SecretStr, ...] = ()
     insecure: bool = False
     """Accept requests without any check when the source has no secret (trusted networks only)."""
@@ -68,6 +65,13 @@ class SourceSettings(BaseModel):
                 raise ValueError("give either secret or secrets, not both")
             values["secrets"] = [values.pop("secret")]
         return values
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, provider: str) -> str:
+        if provider not in PROVIDERS:
+            raise ValueError(f"unknown provider {provider!r}; one of {', '.join(PROVIDERS)}")
+        return provider
 
     @field_validator("secrets")
     @classmethod
@@ -142,7 +146,7 @@ class Settings(BaseModel):
         HOOKCHAIN_<PROVIDER>_SECRET is set and whose name no declared source takes."""
         declared = {source.name for source in self.sources}
         from_env = tuple(
-            SourceSettings(name=provider, provider=provider, secrets=(secret,))  # type: ignore[arg-type]
+            SourceSettings(name=provider, provider=provider, secrets=(secret,))
             for provider, secret in self.provider_secrets.items()
             if provider not in declared
         )
