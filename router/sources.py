@@ -44,7 +44,9 @@ def build_sources(settings: Settings) -> dict[str, Source]:
         where = f"source {declared.name!r}"
         try:
             provider = PROVIDERS[declared.provider].configured(
-                declared.options, replay_window=declared.replay_window or settings.replay_window
+                declared.options,
+                replay_window=declared.replay_window,
+                default_window=settings.replay_window,
             )
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None

@@ -90,15 +90,21 @@ class Provider(ABC):
         options: BaseModel | None = None,
         *,
         replay_window: int | None = None,
+        default_window: int = DEFAULT_REPLAY_WINDOW,
         clock: Clock = time.time,
     ) -> None:
+        """`replay_window` is the source's own; otherwise the tighter of the provider's and the default."""
         self.options: Any = options if options is not None else self.Options()
-        self.replay_window = replay_window or self.own_replay_window or DEFAULT_REPLAY_WINDOW
+        self.replay_window = replay_window or min(self.own_replay_window or default_window, default_window)
         self.clock = clock
 
     @classmethod
     def configured(
-        cls, options: Mapping[str, Any] | None = None, *, replay_window: int | None = None
+        cls,
+        options: Mapping[str, Any] | None = None,
+        *,
+        replay_window: int | None = None,
+        default_window: int = DEFAULT_REPLAY_WINDOW,
     ) -> Self:
         """An adapter for one source; a ConfigError names each bad option."""
         try:
@@ -108,7 +114,7 @@ class Provider(ABC):
                 f"{'.'.join(str(p) for p in err['loc']) or 'options'}: {err['msg']}" for err in exc.errors()
             )
             raise ConfigError(f"invalid {cls.name} options: {problems}") from None
-        return cls(parsed, replay_window=replay_window)
+        return cls(parsed, replay_window=replay_window, default_window=default_window)
 
     @abstractmethod
     def verify(self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str]) -> None:

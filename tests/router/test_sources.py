@@ -121,6 +121,22 @@ def test_a_declared_source_may_take_a_providers_name(tmp_path: Path):
     assert build_sources(load(path))["github"].secrets == ("declared",)
 
 
+def test_replay_window_source_then_the_tighter_of_provider_and_setting(tmp_path: Path):
+    path = tmp_path / "hookchain.yaml"
+    path.write_text(
+        "sources:\n"
+        "  - {name: lin, provider: linear, secrets: [x]}\n"
+        "  - {name: lin-loose, provider: linear, secrets: [x], replay_window: 200}\n"
+        "  - {name: chat, provider: slack, secrets: [x]}\n"
+    )
+    sources = build_sources(load(path, {}))
+    assert sources["lin"].provider.replay_window == 60  # Linear's own limit beats the 300 s default
+    assert sources["lin-loose"].provider.replay_window == 200  # a source says otherwise
+    assert sources["chat"].provider.replay_window == 300
+    tight = build_sources(load(path, {"HOOKCHAIN_REPLAY_WINDOW": "20"}))
+    assert tight["lin"].provider.replay_window == tight["chat"].provider.replay_window == 20
+
+
 def test_flags_then_environment_then_file(config: Path):
     assert load(config).replay_window == 240
     assert load(config, {**ENV, "HOOKCHAIN_REPLAY_WINDOW": "90"}).replay_window == 90

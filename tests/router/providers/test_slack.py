@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
 from router.providers.slack import Slack
 from tests.router.providers.conftest import NOW, headers, hex_hmac, receive, refused, sample
 
@@ -77,3 +80,17 @@ def test_tampered_wrong_secret_missing_rotation():
         lambda: slack.verify(headers(x_slack_request_timestamp="1"), body, [SECRET]), says="X-Slack-Signature"
     )
     slack.verify(signed(body, "old"), body, [SECRET, "old"])
+
+
+def test_interactivity_payload_arrives_form_encoded():
+    # https://api.slack.com/interactivity/handling#payloads: JSON in a `payload` form field
+    interaction = {
+        "type": "block_actions",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "user": {"id": "U0CA5"},
+    }
+    body = urlencode({"payload": json.dumps(interaction)}).encode()
+    slack = Slack(clock=lambda: NOW)
+    event = receive(slack, signed(body, content_type="application/x-www-form-urlencoded"), body, [SECRET])
+    assert event.provider_type == "slack.block_actions" and event.actor == "U0CA5"
+    assert event.id == "13345224609.738474920.8088930838d88f008e0"
