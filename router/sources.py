@@ -61,12 +61,15 @@ def build_sources(settings: Settings) -> dict[str, Source]:
 
 
 def unknown_source(name: str, sources: Mapping[str, Source]) -> WebhookRejected:
-    """404 with what the user can do: set the provider's secret, or declare the source."""
+    """404 with what the operator can do. The configured names are not listed to the caller."""
     if name in PROVIDERS:
         return WebhookRejected(
             404,
             f"source {name!r} is not configured: set HOOKCHAIN_{name.upper()}_SECRET "
             "or declare it in hookchain.yaml",
         )
-    known = ", ".join(sorted(sources)) or "none"
-    return WebhookRejected(404, f"unknown source {name!r}; configured sources: {known}")
+    return WebhookRejected(
+        404,
+        f"unknown source {name!r}: declare it under sources: in hookchain.yaml "
+        "(or use /hooks/<provider> with HOOKCHAIN_<PROVIDER>_SECRET set)",
+    )

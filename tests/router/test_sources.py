@@ -182,4 +182,4 @@ def test_an_explicit_config_file_must_exist(tmp_path: Path):
 
 def test_unknown_source_messages():
     assert "set HOOKCHAIN_GITLAB_SECRET" in unknown_source("gitlab", {}).reason
-    assert "configured sources: none" in unknown_source("nope", {}).reason
+    assert "declare it under sources:" in unknown_source("nope", {}).reason
