@@ -46,6 +46,25 @@ rules_option = click.option(
 )
 
 
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file declaring sources. [env HOOKCHAIN_CONFIG; default ./hookchain.yaml if it exists]",
+)
+
+
+def _check_sources(settings: Settings) -> None:
+    """Build every source once so a bad provider option stops the start with a clear message."""
+    from router.sources import build_sources
+
+    try:
+        build_sources(settings)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hookchain")
 def main() -> None:
@@ -56,12 +75,14 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @rules_option
-def dev(host: str, port: int, rules_dir: Path | None) -> None:
+@config_option
+def dev(host: str, port: int, rules_dir: Path | None, config_file: Path | None) -> None:
     """Receiver and worker in one process; embedded Redis unless REDIS_URL is set."""
     from hookchain import logs
     from hookchain.devserver import serve
 
-    settings = _settings(rules_dir=rules_dir)
+    settings = _settings(rules_dir=rules_dir, config_file=config_file)
+    _check_sources(settings)
     logs.configure(settings.log_level)
     serve(settings, _load_rules_or_exit(settings.rules_dir), host, port)
 
@@ -76,13 +97,17 @@ def dev(host: str, port: int, rules_dir: Path | None) -> None:
     type=click.IntRange(1, 64),
     help="Receiver processes sharing the port.",
 )
-def web(host: str, port: int, processes: int) -> None:
+@config_option
+def web(host: str, port: int, processes: int, config_file: Path | None) -> None:
     """The receiver (production): needs REDIS_URL."""
     import uvicorn
 
     from hookchain import logs
 
-    settings = _settings()
+    settings = _settings(config_file=config_file)
+    _check_sources(settings)
+    if config_file is not None:
+        os.environ["HOOKCHAIN_CONFIG"] = str(config_file.resolve())  # for the app factory's processes
     if settings.redis_url is None:
         raise click.UsageError("REDIS_URL is not set: `hookchain web` needs Redis (or use `hookchain dev`)")
     logs.configure(settings.log_level)
@@ -112,14 +137,15 @@ def web_app() -> Any:
 @rules_option
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: generated).")
-def worker(rules_dir: Path | None, burst: bool, name: str | None) -> None:
+@config_option
+def worker(rules_dir: Path | None, burst: bool, name: str | None, config_file: Path | None) -> None:
     """A worker (production): matches events, fires actions. Needs REDIS_URL. Run as many as you like."""
     from hookchain import logs
     from router.connection import redacted, sync_client
     from workers import runtime
     from workers.worker import run_worker
 
-    settings = _settings(rules_dir=rules_dir)
+    settings = _settings(rules_dir=rules_dir, config_file=config_file)
     if settings.redis_url is None:
         raise click.UsageError(
             "REDIS_URL is not set: `hookchain worker` needs Redis (or use `hookchain dev`)"

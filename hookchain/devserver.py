@@ -64,7 +64,8 @@ def serve(settings: Settings, rules: RuleSet, host: str, port: int) -> None:
 
     threading.Thread(target=run_worker, args=(worker_redis,), name="hookchain-worker", daemon=True).start()
     print(f"hookchain dev: listening on http://{host}:{port}  ({where})")
-    print(f"  webhooks:  POST http://{host}:{port}/hooks/github")
+    for source in settings.all_sources():
+        print(f"  webhooks:  POST http://{host}:{port}/hooks/{source.name}  ({source.provider})")
     if settings.provider_secrets["github"].get_secret_value() == DEV_SECRET:
         print(f"  secret:    HOOKCHAIN_GITHUB_SECRET is unset, dev uses {DEV_SECRET!r}")
     print(f"  rules:     {len(rules)} from {settings.rules_dir}/")

@@ -15,6 +15,7 @@ from router.endpoints import health, http_error, receive_hook, server_error
 from router.errors import ConfigError
 from router.queue import ACCEPT_SCRIPT
 from router.settings import Settings
+from router.sources import build_sources
 
 
 def create_app(settings: Settings, redis_client: redis.asyncio.Redis | None = None) -> Starlette:
@@ -42,4 +43,5 @@ def create_app(settings: Settings, redis_client: redis.asyncio.Redis | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.sources = build_sources(settings)
     return app

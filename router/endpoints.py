@@ -15,9 +15,9 @@ from starlette.responses import Response
 from router.body import read_capped
 from router.errors import QueueUnavailable, WebhookRejected
 from router.events import Event, new_event_id, utc_now
-from router.providers import PROVIDERS
 from router.queue import accept_call, duplicate_of
 from router.settings import Settings
+from router.sources import Source, unknown_source
 
 log = logging.getLogger("hookchain.router")
 
@@ -47,17 +47,13 @@ async def receive_hook(request: Request) -> Response:
 
 async def _receive(request: Request, source: str) -> Response:
     settings: Settings = request.app.state.settings
-    provider = PROVIDERS.get(source)
-    if provider is None:
-        raise WebhookRejected(404, f"unknown source {source!r}; known: {', '.join(sorted(PROVIDERS))}")
-    secret = settings.secret_for(provider.name)
-    if secret is None:
-        raise WebhookRejected(
-            404, f"source {source!r} is not configured: set HOOKCHAIN_{provider.name.upper()}_SECRET"
-        )
+    sources: dict[str, Source] = request.app.state.sources
+    if source not in sources:
+        raise unknown_source(source, sources)
     body = await read_capped(request, settings.max_body_bytes)
     headers = request.headers
-    provider.verify(headers, body, [secret])
+    sources[source].verify(headers, body)
+    provider = sources[source].provider
     payload = provider.parse(headers, body)
     delivery_id = provider.delivery_id(headers, payload)
     event = provider.to_event(

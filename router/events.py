@@ -9,6 +9,21 @@ from typing import Any
 
 import orjson
 
+# The semantic types of DESIGN.md: what a rule's `on:` names so that it works for any provider.
+SEMANTIC_TYPES = frozenset(
+    {
+        "ci.passed",
+        "ci.failed",
+        "pr.opened",
+        "pr.merged",
+        "pr.closed",
+        "push",
+        "deploy.succeeded",
+        "deploy.failed",
+        "release.published",
+    }
+)
+
 # Facts an outcome event inherits from the event that caused it.
 INHERITED_FACTS = ("subject", "repo", "branch", "sha", "pr", "actor")
 

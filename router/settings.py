@@ -1,4 +1,4 @@
-"""One typed settings object, read once at start from flags, then the environment."""
+"""One typed settings object, read once at start from flags, then the environment, then hookchain.yaml."""
 
 from __future__ import annotations
 
@@ -7,22 +7,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-
-from router.errors import ConfigError
-
-PROVIDER_NAMES = (
-    "github",
-    "gitlab",
-    "bitbucket",
-    "circleci",
-    "buildkite",
-    "slack",
-    "linear",
-    "jira",
-    "standard",
-    "generic",
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
 )
+
+from router.config_file import default_config_path, read_config_file
+from router.errors import ConfigError
+from router.providers import PROVIDERS
+
+PROVIDER_NAMES: tuple[str, ...] = tuple(PROVIDERS)
 
 DAY = 24 * 3600
 
@@ -38,7 +37,51 @@ _ENV_FIELDS = {
     "HOOKCHAIN_ADMIN_TOKEN": "admin_token",
     "HOOKCHAIN_REDIS_TIMEOUT": "redis_timeout",
     "HOOKCHAIN_LOG_LEVEL": "log_level",
+    "HOOKCHAIN_REPLAY_WINDOW": "replay_window",
+    "HOOKCHAIN_CONFIG": "config_file",
 }
+
+
+class SourceSettings(BaseModel):
+    """A named endpoint, `/hooks/<name>`, bound to a provider and its secrets (several while rotating)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    provider: str
+    secrets: tuple[SecretStr, ...] = ()
+    insecure: bool = False
+    """Accept requests without any check when the source has no secret (trusted networks only)."""
+    replay_window: int | None = Field(default=None, gt=0)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_secret(cls, values: Any) -> Any:
+        """`secret: x` is shorthand for `secrets: [x]`."""
+        if isinstance(values, dict) and "secret" in values:
+            values = dict(values)
+            if "secrets" in values:
+                raise ValueError("give either secret or secrets, not both")
+            values["secrets"] = [values.pop("secret")]
+        return values
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, provider: str) -> str:
+        if provider not in PROVIDERS:
+            raise ValueError(f"unknown provider {provider!r}; one of {', '.join(PROVIDERS)}")
+        return provider
+
+    @field_validator("secrets")
+    @classmethod
+    def _not_empty(cls, secrets: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        if any(not secret.get_secret_value() for secret in secrets):
+            raise ValueError("a secret must not be empty")
+        return secrets
+
+    def secret_values(self) -> tuple[str, ...]:
+        return tuple(secret.get_secret_value() for secret in self.secrets)
 
 
 class Settings(BaseModel):
@@ -58,14 +101,24 @@ class Settings(BaseModel):
     admin_token: SecretStr | None = None
     redis_timeout: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
+    config_file: Path | None = None
+    """The hookchain.yaml the sources (and any other setting not given otherwise) came from."""
+    replay_window: int = Field(default=300, gt=0)
+    """Seconds a provider's signed timestamp may be from now; a source can set its own."""
+    sources: tuple[SourceSettings, ...] = ()
+    """Sources declared in the config file; see `all_sources` for the ones served."""
 
     @classmethod
     def load(
         cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
     ) -> Settings:
-        """Flags (`overrides`, None values ignored) win over the environment."""
+        """Flags (`overrides`, None values ignored) win over the environment, which wins over the file."""
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
+        flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+        config_path = flags.get("config_file") or env.get("HOOKCHAIN_CONFIG") or default_config_path()
+        values: dict[str, Any] = read_config_file(Path(config_path), env) if config_path else {}
+        if config_path:
+            values["config_file"] = Path(config_path)
         for var, field in _ENV_FIELDS.items():
             raw = env.get(var)
             if raw not in (None, ""):
@@ -79,7 +132,7 @@ class Settings(BaseModel):
             for name in PROVIDER_NAMES
             if env.get(f"HOOKCHAIN_{name.upper()}_SECRET")
         }
-        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        values.update(flags)
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
@@ -87,6 +140,17 @@ class Settings(BaseModel):
                 f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
             )
             raise ConfigError(f"invalid settings: {problems}") from None
+
+    def all_sources(self) -> tuple[SourceSettings, ...]:
+        """The declared sources, plus `/hooks/<provider>` for each provider whose
+        HOOKCHAIN_<PROVIDER>_SECRET is set and whose name no declared source takes."""
+        declared = {source.name for source in self.sources}
+        from_env = tuple(
+            SourceSettings(name=provider, provider=provider, secrets=(secret,))
+            for provider, secret in self.provider_secrets.items()
+            if provider not in declared
+        )
+        return self.sources + from_env
 
     def secret_for(self, provider: str) -> str | None:
         secret = self.provider_secrets.get(provider)

@@ -8,20 +8,14 @@ from typing import Any
 from router.errors import WebhookRejected
 from router.events import Event
 from router.providers.base import FORM_TYPES, JSON_TYPES, Provider, hmac_hex, matches_any
+from router.providers.facts import Facts, dig
 
 SIGNATURE_HEADER = "x-hub-signature-256"
+LEGACY_SIGNATURE_HEADER = "x-hub-signature"
 
 CI_CONCLUSIONS = {"success": "ci.passed", "failure": "ci.failed", "timed_out": "ci.failed"}
 STATUS_STATES = {"success": "ci.passed", "failure": "ci.failed", "error": "ci.failed"}
 DEPLOY_STATES = {"success": "deploy.succeeded", "failure": "deploy.failed", "error": "deploy.failed"}
-
-
-def _get(payload: Any, *path: str) -> Any:
-    for part in path:
-        if not isinstance(payload, dict):
-            return None
-        payload = payload.get(part)
-    return payload
 
 
 def semantic_type(event_name: str, payload: dict[str, Any]) -> str | None:
@@ -35,31 +29,31 @@ def semantic_type(event_name: str, payload: dict[str, Any]) -> str | None:
         if action in ("opened", "reopened"):
             return "pr.opened"
         if action == "closed":
-            return "pr.merged" if _get(payload, "pull_request", "merged") else "pr.closed"
+            return "pr.merged" if dig(payload, "pull_request", "merged") else "pr.closed"
     if event_name in ("check_suite", "workflow_run") and action == "completed":
-        return CI_CONCLUSIONS.get(_get(payload, event_name, "conclusion"))
+        return CI_CONCLUSIONS.get(dig(payload, event_name, "conclusion"))
     if event_name == "status":
         return STATUS_STATES.get(payload.get("state"))
     if event_name == "deployment_status":
-        return DEPLOY_STATES.get(_get(payload, "deployment_status", "state"))
+        return DEPLOY_STATES.get(dig(payload, "deployment_status", "state"))
     if event_name == "release" and action == "published":
         return "release.published"
     return None
 
 
-def facts(event_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+def facts(event_name: str, payload: dict[str, Any]) -> Facts:
     """repo, branch, sha, pr, actor and url, each None where the payload does not say."""
     sha = branch = pr = None
     if event_name == "pull_request":
         pull = payload.get("pull_request") or {}
         merged = payload.get("action") == "closed" and pull.get("merged")
-        sha = pull.get("merge_commit_sha") if merged else _get(pull, "head", "sha")
-        branch = _get(pull, "base", "ref")
+        sha = pull.get("merge_commit_sha") if merged else dig(pull, "head", "sha")
+        branch = dig(pull, "base", "ref")
         pr = payload.get("number", pull.get("number"))
     elif event_name in ("check_suite", "workflow_run", "check_run"):
         obj = payload.get(event_name) or {}
         sha = obj.get("head_sha")
-        branch = obj.get("head_branch") or _get(obj, "check_suite", "head_branch")
+        branch = obj.get("head_branch") or dig(obj, "check_suite", "head_branch")
         pulls = obj.get("pull_requests") or []
         pr = pulls[0].get("number") if pulls and isinstance(pulls[0], dict) else None
     elif event_name == "status":
@@ -71,53 +65,52 @@ def facts(event_name: str, payload: dict[str, Any]) -> dict[str, Any]:
         ref = payload.get("ref") or ""
         branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
     elif event_name in ("deployment_status", "deployment"):
-        sha = _get(payload, "deployment", "sha")
-        branch = _get(payload, "deployment", "ref")
+        sha = dig(payload, "deployment", "sha")
+        branch = dig(payload, "deployment", "ref")
     elif event_name in ("create", "delete") and payload.get("ref_type") == "branch":
         branch = payload.get("ref")
     elif isinstance(payload.get("pull_request"), dict):
         pull = payload["pull_request"]
-        sha = _get(pull, "head", "sha")
-        branch = _get(pull, "base", "ref")
+        sha = dig(pull, "head", "sha")
+        branch = dig(pull, "base", "ref")
         pr = pull.get("number")
-    return {
-        "repo": _get(payload, "repository", "full_name"),
-        "branch": branch,
-        "sha": sha,
-        "pr": pr if isinstance(pr, int) else None,
-        "actor": _get(payload, "sender", "login"),
-        "url": _most_specific_url(event_name, payload),
-    }
+    return Facts(
+        repo=dig(payload, "repository", "full_name"),
+        branch=branch,
+        sha=sha,
+        pr=pr if isinstance(pr, int) else None,
+        actor=dig(payload, "sender", "login"),
+        url=_most_specific_url(event_name, payload),
+    )
 
 
 def _most_specific_url(event_name: str, payload: dict[str, Any]) -> str | None:
     candidates = (
-        _get(payload, event_name, "html_url"),
-        _get(payload, event_name, "target_url"),
-        _get(payload, "pull_request", "html_url"),
-        _get(payload, "issue", "html_url"),
+        dig(payload, event_name, "html_url"),
+        dig(payload, event_name, "target_url"),
+        dig(payload, "pull_request", "html_url"),
+        dig(payload, "issue", "html_url"),
         payload.get("target_url"),
         payload.get("compare"),
-        _get(payload, "repository", "html_url"),
+        dig(payload, "repository", "html_url"),
     )
     return next((url for url in candidates if isinstance(url, str) and url), None)
 
 
-def subject(found: dict[str, Any]) -> str | None:
-    repo = found["repo"]
-    if repo and found["pr"] is not None:
-        return f"{repo}#{found['pr']}"
-    if repo and found["sha"]:
-        return f"{repo}@{found['sha']}"
-    return repo
-
-
 class GitHub(Provider):
+    """Signed with X-Hub-Signature-256; `installation` and other App deliveries keep their own type."""
+
     name = "github"
     accepted_types = JSON_TYPES + FORM_TYPES
 
     def verify(self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str]) -> None:
         signature = headers.get(SIGNATURE_HEADER)
+        if not signature and headers.get(LEGACY_SIGNATURE_HEADER):
+            raise WebhookRejected(
+                401,
+                "only the legacy SHA-1 X-Hub-Signature was sent; hookchain needs X-Hub-Signature-256 "
+                "(GitHub sends both when the webhook has a secret: check proxies that drop headers)",
+            )
         if not signature:
             raise WebhookRejected(
                 401, "missing X-Hub-Signature-256 header (set the webhook's secret in GitHub)"
@@ -139,16 +132,14 @@ class GitHub(Provider):
             raise WebhookRejected(400, "missing X-GitHub-Event header")
         action = payload.get("action")
         provider_type = f"github.{event_name}" + (f".{action}" if isinstance(action, str) and action else "")
-        found = facts(event_name, payload)
-        return Event(
-            id=event_id,
+        return self.event(
+            payload,
+            event_id=event_id,
+            received_at=received_at,
             source=source,
-            type=semantic_type(event_name, payload) or provider_type,
             provider_type=provider_type,
-            time=received_at,
-            subject=subject(found),
-            data=payload,
-            **found,
+            semantic=semantic_type(event_name, payload),
+            facts=facts(event_name, payload),
         )
 
     def handshake(self, event: Event) -> dict[str, Any] | None:
