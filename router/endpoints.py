@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 from redis.exceptions import RedisError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +22,8 @@ from router.settings import Settings
 from router.sources import Source, unknown_source
 
 log = logging.getLogger("hookchain.router")
+
+INLINE_DECODE_BYTES = 256 * 1024
 
 
 class JSONResponse(Response):
@@ -51,15 +55,10 @@ async def _receive(request: Request, source: str) -> Response:
     if source not in sources:
         raise unknown_source(source, sources)
     body = await read_capped(request, settings.max_body_bytes)
-    headers = request.headers
-    sources[source].verify(headers, body)
-    provider = sources[source].provider
-    payload = provider.parse(headers, body)
-    delivery_id = provider.delivery_id(headers, payload)
-    event = provider.to_event(
-        headers, payload, event_id=delivery_id or new_event_id(), received_at=utc_now(), source=source
-    )
-    reply = provider.handshake(event)
+    if len(body) > INLINE_DECODE_BYTES:  # hashing and parsing megabytes would stall other requests
+        event, reply, delivery_id = await run_in_threadpool(_decode, sources[source], request.headers, body)
+    else:
+        event, reply, delivery_id = _decode(sources[source], request.headers, body)
     duplicate = await _accept(request, event, source, delivery_id or event.id)
     if duplicate is not None:
         log.info("duplicate %s delivery %s (first accepted as %s)", source, event.id, duplicate)
@@ -68,6 +67,18 @@ async def _receive(request: Request, source: str) -> Response:
     if reply is not None:
         return JSONResponse(reply, status_code=200)
     return JSONResponse({"id": event.id}, status_code=202)
+
+
+def _decode(source: Source, headers: Headers, body: bytes) -> tuple[Event, dict[str, Any] | None, str | None]:
+    """Verify the raw body, then parse and normalise it: CPU only, no I/O."""
+    source.verify(headers, body)
+    provider = source.provider
+    payload = provider.parse(headers, body)
+    delivery_id = provider.delivery_id(headers, payload)
+    event = provider.to_event(
+        headers, payload, event_id=delivery_id or new_event_id(), received_at=utc_now(), source=source.name
+    )
+    return event, provider.handshake(event), delivery_id
 
 
 async def _accept(request: Request, event: Event, source: str, delivery_id: str) -> str | None:

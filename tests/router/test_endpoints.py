@@ -180,3 +180,21 @@ def test_starlette_refusals_are_json_too(client: TestClient):
     nowhere = client.post("/webhooks")
     assert nowhere.status_code == 404
     assert "POST /hooks/<source>" in nowhere.json()["error"]
+
+
+def test_large_body_is_decoded_off_the_event_loop_and_accepted(server: fakeredis.FakeServer):
+    from router.endpoints import INLINE_DECODE_BYTES
+
+    payload = json.loads(PR_BODY)
+    payload["pull_request"]["body"] = "x" * (INLINE_DECODE_BYTES + 1)
+    body = json.dumps(payload).encode()
+    app = create_app(settings(), redis_client=fakeredis.FakeAsyncRedis(server=server))
+    with TestClient(app) as test_client:
+        answer = test_client.post("/hooks/github", content=body, headers=signed(body, delivery="big-1"))
+        tampered = test_client.post(
+            "/hooks/github", content=body + b" ", headers=signed(body, delivery="big-2")
+        )
+    assert answer.status_code == 202
+    assert tampered.status_code == 401
+    stored = orjson.loads(fakeredis.FakeRedis(server=server).get(event_key("big-1")))
+    assert stored["data"]["pull_request"]["body"] == payload["pull_request"]["body"]
