@@ -90,7 +90,8 @@ def open_service(t: Target) -> HookService:
         t.api_url,
         dry_run=t.dry_run,
         max_wait=t.max_wait,
-        echo=lambda line: click.echo(line, err=True),
+        echo=click.echo,
+        progress=lambda line: click.echo(line, err=True),
     )
     try:
         return make_service(api, t)
