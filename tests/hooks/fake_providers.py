@@ -507,7 +507,12 @@ def _gitlab_handlers(state: State) -> list[Route]:
                 "X-Prev-Page": str(page - 1) if page > 1 else "",
             }
             if state.gitlab_link_header and page < total_pages:
-                headers["Link"] = f'<{request.url.include_query_params(page=page + 1)}>; rel="next"'
+                # GitLab's links keep the project id URL-encoded, as it was requested.
+                raw_path = request.scope["raw_path"].decode()
+                query = request.url.include_query_params(page=page + 1).query
+                headers["Link"] = (
+                    f'<{request.url.scheme}://{request.url.netloc}{raw_path}?{query}>; rel="next"'
+                )
             return JSONResponse([view(h) for h in chunk], headers=headers)
         problem = validate(body, creating=True)
         if problem is not None:

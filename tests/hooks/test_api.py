@@ -1,0 +1,59 @@
+"""The provider API client's pure parts: masking secrets, pagination links, rate-limit waits."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from hookchain.hooks.api import MASK, ApiClient, masked, next_link
+
+
+def test_masked_hides_every_secret_field_at_any_depth() -> None:
+    body = {
+        "config": {"url": "https://x", "secret": "s3cret"},
+        "token": "t",
+        "signing-secret": "c",
+        "signing_token": "whsec_x",
+        "events": ["push"],
+        "hooks": [{"password": "p"}],
+    }
+    assert masked(body) == {
+        "config": {"url": "https://x", "secret": MASK},
+        "token": MASK,
+        "signing-secret": MASK,
+        "signing_token": MASK,
+        "events": ["push"],
+        "hooks": [{"password": MASK}],
+    }
+    assert body["config"]["secret"] == "s3cret"  # the original is untouched
+
+
+def test_next_link_reads_githubs_link_header() -> None:
+    response = httpx.Response(
+        200,
+        headers={
+            "Link": '<https://api.github.com/repositories/1/hooks?page=2>; rel="next", '
+            '<https://api.github.com/repositories/1/hooks?page=5>; rel="last"'
+        },
+    )
+    assert next_link(response) == "https://api.github.com/repositories/1/hooks?page=2"
+    assert next_link(httpx.Response(200, headers={"Link": '<https://x/?page=1>; rel="prev"'})) is None
+    assert next_link(httpx.Response(200)) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "wait"),
+    [
+        (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1030"}, 31.0),
+        (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "900"}, 1.0),
+        (429, {"Retry-After": "7"}, 7.0),
+        (429, {"RateLimit-Remaining": "0", "RateLimit-Reset": "1010"}, 11.0),
+        (429, {}, 60.0),
+        (403, {"X-RateLimit-Remaining": "12"}, None),  # a real 403: missing permission
+        (403, {}, None),
+        (500, {"Retry-After": "3"}, None),
+    ],
+)
+def test_rate_limit_wait(status: int, headers: dict[str, str], wait: float | None) -> None:
+    client = ApiClient("github", "https://api.github.com", {}, clock=lambda: 1000.0)
+    assert client._rate_limit_wait(httpx.Response(status, headers=headers)) == wait
