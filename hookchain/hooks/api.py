@@ -3,8 +3,8 @@
 Every call goes through `ApiClient.request`, which
 - in a dry run prints the call (method, URL, body with secrets masked) and sends nothing;
 - waits and retries when the provider says it is rate limited (429, or 403 with
-  X-RateLimit-Remaining: 0 / RateLimit-Remaining: 0), honouring Retry-After or the reset time,
-  announcing each wait, and giving up when the wait would exceed `max_wait`;
+  X-RateLimit-Remaining: 0 / RateLimit-Remaining: 0 or with Retry-After), honouring
+  Retry-After or the reset time, announcing each wait, and giving up when the wait would exceed `max_wait`;
 - turns 401, 403, 404, other 4xx/5xx and an unreachable API into `ApiError` with a message
   that says what to do.
 """
@@ -181,7 +181,10 @@ class ApiClient:
         """Seconds to wait when this response says "rate limited", else None."""
         headers = response.headers
         remaining = headers.get("x-ratelimit-remaining", headers.get("ratelimit-remaining"))
-        limited = response.status_code == 429 or (response.status_code == 403 and remaining == "0")
+        # 403 with nothing remaining is GitHub's primary limit; 403 with Retry-After its secondary one.
+        limited = response.status_code == 429 or (
+            response.status_code == 403 and (remaining == "0" or "retry-after" in headers)
+        )
         if not limited:
             return None
         retry_after = headers.get("retry-after", "").strip()

@@ -49,6 +49,7 @@ def test_next_link_reads_githubs_link_header() -> None:
         (429, {"Retry-After": "7"}, 7.0),
         (429, {"RateLimit-Remaining": "0", "RateLimit-Reset": "1010"}, 11.0),
         (429, {}, 60.0),
+        (403, {"Retry-After": "5"}, 5.0),  # GitHub's secondary rate limit
         (403, {"X-RateLimit-Remaining": "12"}, None),  # a real 403: missing permission
         (403, {}, None),
         (500, {"Retry-After": "3"}, None),

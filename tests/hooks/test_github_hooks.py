@@ -267,3 +267,14 @@ def test_a_missing_token_or_secret_is_a_usage_error(hookchain: Run, fake: FakePr
 def test_a_malformed_repository_is_a_usage_error(hookchain: Run, fake: FakeProviders) -> None:
     result = register(hookchain, fake, "acme")
     assert result.exit_code == 2 and "OWNER/REPO" in result.output
+
+
+def test_a_rate_limit_that_does_not_lift_stops_after_three_waits(hookchain: Run, fake: FakeProviders) -> None:
+    fake.state.rate_limited = ["github-429"] * 4
+
+    result = register(hookchain, fake, "acme/api")
+
+    assert result.exit_code == 1
+    assert result.stderr.count("rate limit reached (429)") == 3
+    assert "still rate limited after 3 waits; try later" in result.stderr
+    assert fake.state.calls.count("GET") == 4 and fake.state.calls.count("POST") == 0
