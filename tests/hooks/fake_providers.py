@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 import uuid
@@ -232,6 +233,9 @@ def _github_validate(body: Any, allowed: set[str], *, creating: bool) -> str | N
     events = body.get("events")
     if events is not None and (not isinstance(events, list) or not all(isinstance(e, str) for e in events)):
         return "events must be a list of strings"
+    for event in events or []:
+        if event != "*" and not re.fullmatch(r"[a-z_]+", event):
+            return f'"{event}" is not a valid event name'
     if "active" in body and not isinstance(body["active"], bool):
         return "active must be a boolean"
     return None

@@ -278,3 +278,14 @@ def test_a_rate_limit_that_does_not_lift_stops_after_three_waits(hookchain: Run,
     assert result.stderr.count("rate limit reached (429)") == 3
     assert "still rate limited after 3 waits; try later" in result.stderr
     assert fake.state.calls.count("GET") == 4 and fake.state.calls.count("POST") == 0
+
+
+def test_githubs_validation_failure_is_shown_in_its_own_words(hookchain: Run, fake: FakeProviders) -> None:
+    result = register(hookchain, fake, "acme/api", "--events", "ci.passed")
+
+    assert result.exit_code == 1
+    assert (
+        "creating a hook on the repository acme/api: github API answered 422: "
+        'Validation Failed; "ci.passed" is not a valid event name'
+    ) in result.stderr
+    assert fake.state.github_repos["acme/api"] == {}
