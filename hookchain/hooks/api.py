@@ -26,6 +26,7 @@ MASK = "********"
 SECRET_KEYS = frozenset({"secret", "token", "signing_token", "signing-secret", "password"})
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 MAX_RATE_LIMIT_RETRIES = 3
+PROGRESS_EVERY = 15.0
 
 
 class ApiError(HookchainError):
@@ -74,6 +75,8 @@ class ApiClient:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    token_source: str = "the token"
+    """where the token came from (`GITHUB_TOKEN`, `--token`), named when it is refused"""
     _client: httpx.Client | None = None
 
     def __post_init__(self) -> None:
@@ -153,7 +156,7 @@ class ApiClient:
                 f"{self.provider} API rate limit reached ({response.status_code}): "
                 f"waiting {wait:.0f} s before retry {attempt}/{MAX_RATE_LIMIT_RETRIES}"
             )
-            self.sleep(wait)
+            self._wait(wait)
         if response.status_code >= 400:
             raise self.error_for(response, what or f"{method} {url}")
         return response
@@ -176,6 +179,15 @@ class ApiClient:
                 page_params = {**(page_params or dict(params)), "page": next_page}
             else:
                 url = None
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep, saying every PROGRESS_EVERY seconds how long is left."""
+        left = seconds
+        while left > PROGRESS_EVERY:
+            self.sleep(PROGRESS_EVERY)
+            left -= PROGRESS_EVERY
+            self.progress(f"  {left:.0f} s left")
+        self.sleep(left)
 
     def _rate_limit_wait(self, response: httpx.Response) -> float | None:
         """Seconds to wait when this response says "rate limited", else None."""
@@ -200,7 +212,9 @@ class ApiClient:
         detail = _error_detail(response)
         if status == 401:
             return ApiError(
-                f"{what}: the {self.provider} API refused the token (401 {detail}); check the token", status
+                f"{what}: the {self.provider} API refused the token (401 {detail}); "
+                f"check {self.token_source}",
+                status,
             )
         if status == 403:
             needs = [

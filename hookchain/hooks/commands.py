@@ -70,14 +70,15 @@ PROVIDERS: dict[str, tuple[Callable[..., ApiClient], Callable[[ApiClient, Target
 }
 
 
-def _token(t: Target) -> str:
+def _token(t: Target) -> tuple[str, str]:
+    """The API token and where it came from."""
     if t.token:
-        return t.token
+        return t.token, "--token"
     for name in TOKEN_ENV[t.provider]:
         if os.environ.get(name):
-            return os.environ[name]
+            return os.environ[name], name
     if t.dry_run:
-        return "<token>"
+        return "<token>", "the token"
     raise click.UsageError(
         f"no {t.provider} API token: set {' or '.join(TOKEN_ENV[t.provider])} (or pass --token)"
     )
@@ -85,9 +86,11 @@ def _token(t: Target) -> str:
 
 def open_service(t: Target) -> HookService:
     make_client, make_service = PROVIDERS[t.provider]
+    token, token_source = _token(t)
     api = make_client(
-        _token(t),
+        token,
         t.api_url,
+        token_source=token_source,
         dry_run=t.dry_run,
         max_wait=t.max_wait,
         echo=click.echo,

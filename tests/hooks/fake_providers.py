@@ -130,6 +130,8 @@ def _rate_limit(state: State, provider: str) -> Response | None:
             {"message": "API rate limit exceeded for user ID 1.", "documentation_url": GITHUB_DOCS},
             {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(now + 3600)},
         )
+    if kind == "github-429-long":
+        return _error(429, {"message": "You have exceeded a secondary rate limit."}, {"Retry-After": "60"})
     if kind == "github-429":
         return _error(
             429,

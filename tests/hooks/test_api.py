@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from hookchain.hooks import github
 from hookchain.hooks.api import MASK, ApiClient, masked, next_link
+from tests.hooks.fake_providers import FakeProviders
 
 
 def test_masked_hides_every_secret_field_at_any_depth() -> None:
@@ -58,3 +60,24 @@ def test_next_link_reads_githubs_link_header() -> None:
 def test_rate_limit_wait(status: int, headers: dict[str, str], wait: float | None) -> None:
     client = ApiClient("github", "https://api.github.com", {}, clock=lambda: 1000.0)
     assert client._rate_limit_wait(httpx.Response(status, headers=headers)) == wait
+
+
+def test_a_long_wait_reports_how_long_is_left(fake: FakeProviders) -> None:
+    """A rate limit of a minute is waited out in steps, each announced (sleep recorded, not slept)."""
+    fake.state.github_tokens["t"] = {"repo"}
+    fake.state.github_repos["acme/api"] = {}
+    fake.state.rate_limited = ["github-429-long"]
+    slept: list[float] = []
+    said: list[str] = []
+    api = github.client("t", fake.url, sleep=slept.append, progress=said.append)
+    with api:
+        response = api.request("GET", "/repos/acme/api/hooks")
+
+    assert response is not None and response.status_code == 200
+    assert slept == [15.0, 15.0, 15.0, 15.0]
+    assert said == [
+        "github API rate limit reached (429): waiting 60 s before retry 1/3",
+        "  45 s left",
+        "  30 s left",
+        "  15 s left",
+    ]

@@ -202,7 +202,7 @@ def test_a_bad_token_is_a_clear_401(hookchain: Run, fake: FakeProviders) -> None
         "hooks", "list", "github", "acme/api", "--api-url", fake.url, env={"GITHUB_TOKEN": "wrong"}
     )
     assert result.exit_code == 1
-    assert "refused the token (401 Bad credentials)" in result.stderr
+    assert "refused the token (401 Bad credentials); check GITHUB_TOKEN" in result.stderr
 
 
 def test_a_missing_scope_is_a_403_naming_the_scope(hookchain: Run, fake: FakeProviders) -> None:
