@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hookchain.hooks.api import ApiClient, ApiError
-from hookchain.hooks.service import Hook, HookService, Registered
+from hookchain.hooks.service import Hook, HookService
 
 DEFAULT_API_URL = "https://api.buildkite.com/v2"
 
@@ -45,6 +45,12 @@ def _hook(raw: dict[str, Any]) -> Hook:
 
 class BuildkiteHooks(HookService):
     provider = "buildkite"
+    registers = False
+    why_no_register = (
+        "hookchain does not create Buildkite notification services; add a Webhook service in "
+        "Organization Settings -> Notification Services with this URL and the source's secret as "
+        "its token, then check it with `hookchain hooks list buildkite --org ORG`"
+    )
 
     def __init__(self, api: ApiClient, *, org: str | None) -> None:
         super().__init__(api)
@@ -58,11 +64,3 @@ class BuildkiteHooks(HookService):
             self.path, {"per_page": 100}, what=f"listing the {self.scope}'s notification services"
         )
         return [_hook(raw) for raw in items]
-
-    def register(self, url: str, events: list[str], secret: str) -> Registered:
-        raise self.unsupported(
-            "register",
-            "hookchain does not create Buildkite notification services; add a Webhook service in "
-            "Organization Settings -> Notification Services with this URL and the source's secret as "
-            "its token, then check it with `hookchain hooks list buildkite --org ORG`",
-        )

@@ -203,8 +203,10 @@ def register(
             "hookchain verifies its deliveries with"
         )
     url = hook_url(public_url, provider)
-    chosen = _events(provider, events, settings.rules_dir)
     service = open_service(_target(provider, target, **kw))
+    if not service.registers:
+        _fail(service.unsupported("register", service.why_no_register))
+    chosen = _events(provider, events, settings.rules_dir)
     try:
         result = service.register(url, chosen, secret)
     except ApiError as exc:

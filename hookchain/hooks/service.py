@@ -41,6 +41,9 @@ class HookService:
 
     provider = ""
     scope = ""
+    registers = True
+    """False when hookchain cannot create this provider's webhooks; `why_no_register` says why"""
+    why_no_register = "its API cannot create webhooks"
 
     def __init__(self, api: ApiClient) -> None:
         self.api = api
@@ -52,7 +55,7 @@ class HookService:
         raise self.unsupported("list", "its API has no way to list webhooks")
 
     def register(self, url: str, events: list[str], secret: str) -> Registered:
-        raise self.unsupported("register", "its API cannot create webhooks")
+        raise self.unsupported("register", self.why_no_register)
 
     def delete(self, hook_id: str) -> None:
         raise self.unsupported("delete", "its API cannot delete webhooks (use its settings page)")

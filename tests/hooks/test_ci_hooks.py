@@ -59,8 +59,7 @@ def test_buildkite_lists_notification_services_and_explains_register(
 
     listed = hookchain("hooks", "list", "buildkite", "--org", "acme", "--api-url", f"{fake.url}/v2")
     register = hookchain(
-        "hooks", "register", "buildkite", "--org", "acme", "--url", PUBLIC_URL, "--events", "build.finished",
-        "--api-url", f"{fake.url}/v2",
+        "hooks", "register", "buildkite", "--org", "acme", "--url", PUBLIC_URL, "--api-url", f"{fake.url}/v2",
     )  # fmt: skip
 
     assert listed.exit_code == 0, listed.output

@@ -289,3 +289,18 @@ def test_githubs_validation_failure_is_shown_in_its_own_words(hookchain: Run, fa
         'Validation Failed; "ci.passed" is not a valid event name'
     ) in result.stderr
     assert fake.state.github_repos["acme/api"] == {}
+
+
+def test_hooks_that_already_duplicate_the_url_are_reported_not_multiplied(
+    hookchain: Run, fake: FakeProviders
+) -> None:
+    first = seed_hook(fake, HOOK_URL, ["push"])
+    second = seed_hook(fake, HOOK_URL, ["push"])  # made by hand before hookchain managed it
+
+    result = register(hookchain, fake, "acme/api")
+
+    assert result.exit_code == 0, result.output
+    hooks = fake.state.github_repos["acme/api"]
+    assert sorted(hooks) == [first, second]
+    assert hooks[first]["events"] == DERIVED and hooks[second]["events"] == ["push"]
+    assert f"warning: hook {second} also points at {HOOK_URL}" in result.stderr
