@@ -26,11 +26,15 @@ TEST_TRIGGERS = (
     "merge_requests_events",
     "pipeline_events",
     "job_events",
+    "deployment_events",
+    "releases_events",
     "issues_events",
+    "confidential_issues_events",
     "note_events",
     "wiki_page_events",
-    "releases_events",
+    "feature_flag_events",
     "emoji_events",
+    "resource_access_token_events",
 )
 
 

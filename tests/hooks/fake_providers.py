@@ -35,6 +35,12 @@ GITLAB_FLAGS = (
     "deployment_events", "releases_events", "issues_events", "note_events", "wiki_page_events",
     "feature_flag_events", "emoji_events", "confidential_issues_events", "confidential_note_events",
 )  # fmt: skip
+# GitLab's documented test triggers (POST /projects/:id/hooks/:hook_id/test/:trigger).
+GITLAB_TEST_TRIGGERS = (
+    "push_events", "tag_push_events", "issues_events", "confidential_issues_events", "note_events",
+    "merge_requests_events", "job_events", "pipeline_events", "wiki_page_events", "deployment_events",
+    "feature_flag_events", "releases_events", "emoji_events", "resource_access_token_events",
+)  # fmt: skip
 GITLAB_FIELDS = {
     "url",
     "token",
@@ -567,7 +573,7 @@ def _gitlab_handlers(state: State) -> list[Route]:
         if found is None or hook_id not in found:
             return not_found(kind)
         trigger = request.path_params["trigger"]
-        if trigger not in GITLAB_FLAGS:
+        if trigger not in GITLAB_TEST_TRIGGERS:
             return _error(400, {"error": "trigger does not have a valid value"})
         state.gitlab_tests.append((hook_id, trigger))
         return JSONResponse({"message": "201 Created"}, status_code=201)
