@@ -59,6 +59,12 @@ def next_link(response: httpx.Response) -> str | None:
     return None
 
 
+def same_origin(url: str, base_url: str) -> bool:
+    """Whether `url` is on the same scheme, host and port as the API: only there goes the token."""
+    left, right = httpx.URL(url), httpx.URL(base_url)
+    return (left.scheme, left.host, left.port) == (right.scheme, right.host, right.port)
+
+
 @dataclass
 class ApiClient:
     """Calls one provider's API at `base_url` with `auth_headers`; see the module docstring."""
@@ -174,6 +180,11 @@ class ApiClient:
             link = next_link(response)
             next_page = response.headers.get("x-next-page", "").strip()
             if link:
+                if not same_origin(link, self.base_url):
+                    raise ApiError(
+                        f"{what}: the {self.provider} API's next page is on another server ({link}); "
+                        "not following it with the token"
+                    )
                 url, page_params = link, None
             elif next_page:
                 page_params = {**(page_params or dict(params)), "page": next_page}

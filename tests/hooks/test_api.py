@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from hookchain.hooks import github
-from hookchain.hooks.api import MASK, ApiClient, masked, next_link
+from hookchain.hooks.api import MASK, ApiClient, masked, next_link, same_origin
 from tests.hooks.fake_providers import FakeProviders
 
 
@@ -81,3 +81,11 @@ def test_a_long_wait_reports_how_long_is_left(fake: FakeProviders) -> None:
         "  30 s left",
         "  15 s left",
     ]
+
+
+def test_pagination_links_are_followed_only_on_the_apis_own_server() -> None:
+    base = "https://ghe.example.com/api/v3"
+    assert same_origin("https://ghe.example.com/api/v3/repositories/1/hooks?page=2", base)
+    assert not same_origin("https://evil.example.com/api/v3/repositories/1/hooks?page=2", base)
+    assert not same_origin("http://ghe.example.com/api/v3/hooks?page=2", base)
+    assert not same_origin("https://ghe.example.com:8443/api/v3/hooks?page=2", base)
