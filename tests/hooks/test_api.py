@@ -89,3 +89,15 @@ def test_pagination_links_are_followed_only_on_the_apis_own_server() -> None:
     assert not same_origin("https://evil.example.com/api/v3/repositories/1/hooks?page=2", base)
     assert not same_origin("http://ghe.example.com/api/v3/hooks?page=2", base)
     assert not same_origin("https://ghe.example.com:8443/api/v3/hooks?page=2", base)
+
+
+def test_api_roots_for_self_hosted_instances() -> None:
+    from hookchain.hooks import circleci, gitlab
+
+    assert github.api_root(None) == "https://api.github.com"
+    assert github.api_root("https://ghe.example.com") == "https://ghe.example.com/api/v3"
+    assert github.api_root("https://ghe.example.com/api/v3/") == "https://ghe.example.com/api/v3"
+    assert gitlab.api_root(None) == "https://gitlab.com/api/v4"
+    assert gitlab.api_root("https://git.example.com") == "https://git.example.com/api/v4"
+    assert gitlab.api_root("https://git.example.com/api/v4") == "https://git.example.com/api/v4"
+    assert circleci.api_root("https://circleci.example.com") == "https://circleci.example.com/api/v2"

@@ -304,3 +304,20 @@ def test_hooks_that_already_duplicate_the_url_are_reported_not_multiplied(
     assert sorted(hooks) == [first, second]
     assert hooks[first]["events"] == DERIVED and hooks[second]["events"] == ["push"]
     assert f"warning: hook {second} also points at {HOOK_URL}" in result.stderr
+
+
+def test_disabled_rules_do_not_widen_the_subscription(
+    hookchain: Run, fake: FakeProviders, tmp_path: Any
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "on.yaml").write_text("name: pushes\non: push\ndo: [{http: {url: 'https://a.example.com'}}]\n")
+    (folder / "off.yaml").write_text(
+        "name: everything\non: '*'\nenabled: false\ndo: [{http: {url: 'https://b.example.com'}}]\n"
+    )
+
+    result = register(hookchain, fake, "acme/api", "--rules", str(folder))
+
+    assert result.exit_code == 0, result.output
+    (hook,) = fake.state.github_repos["acme/api"].values()
+    assert hook["events"] == ["push"]
