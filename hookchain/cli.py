@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from hookchain.hooks.commands import hooks
 from router.errors import ConfigError
 from router.settings import Settings
 from workers.rules import RuleFileError, RuleSet, load_rules
@@ -69,6 +70,9 @@ def _check_sources(settings: Settings) -> None:
 @click.version_option(package_name="hookchain")
 def main() -> None:
     """hookchain: verified webhooks in, reaction rules, chained API calls out."""
+
+
+main.add_command(hooks)
 
 
 @main.command()

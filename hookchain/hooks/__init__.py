@@ -1,0 +1,1 @@
+"""Registering hookchain's webhooks at the providers (GitHub, GitLab, CircleCI, Buildkite)."""
