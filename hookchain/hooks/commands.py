@@ -181,8 +181,28 @@ def hooks() -> None:
     default=None,
     help="Rules to derive the events from. [env HOOKCHAIN_RULES; default rules/]",
 )
+@click.option(
+    "--source",
+    "source_name",
+    default=None,
+    help="Named source in hookchain.yaml whose secret and /hooks/<name> URL to use. [default: PROVIDER]",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="hookchain.yaml declaring the sources. [env HOOKCHAIN_CONFIG; default ./hookchain.yaml if present]",
+)
 def register(
-    provider: str, target: str | None, public_url: str, events: str | None, rules_dir: Path | None, **kw: Any
+    provider: str,
+    target: str | None,
+    public_url: str,
+    events: str | None,
+    rules_dir: Path | None,
+    source_name: str | None,
+    config_file: Path | None,
+    **kw: Any,
 ) -> None:
     """Create the webhook, or update in place the one already pointing at the URL (never a duplicate).
 
@@ -193,16 +213,20 @@ def register(
     hookchain hooks register circleci gh/acme/api --url https://hookchain.example.com
     """
     try:
-        settings = Settings.load({"rules_dir": rules_dir})
+        settings = Settings.load({"rules_dir": rules_dir, "config_file": config_file})
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    secret = settings.secret_for(provider)
-    if not secret:
+    name = source_name or provider
+    source = next((s for s in settings.all_sources() if s.name == name), None)
+    if source is None or not source.secrets:
         raise click.UsageError(
-            f"HOOKCHAIN_{provider.upper()}_SECRET is not set: the webhook must carry the secret "
-            "hookchain verifies its deliveries with"
+            f"source {name!r} has no secret: set HOOKCHAIN_{provider.upper()}_SECRET or declare it in "
+            "hookchain.yaml; the webhook must carry the secret hookchain verifies its deliveries with"
         )
-    url = hook_url(public_url, provider)
+    if source.provider != provider:
+        raise click.UsageError(f"source {name!r} is a {source.provider} source, not {provider}")
+    secret = source.secret_values()[0]  # the first listed is the current one during a rotation
+    url = hook_url(public_url, name)
     service = open_service(_target(provider, target, **kw))
     if not service.registers:
         _fail(service.unsupported("register", service.why_no_register))

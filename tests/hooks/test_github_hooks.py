@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from click.testing import Result
@@ -260,7 +261,7 @@ def test_a_missing_token_or_secret_is_a_usage_error(hookchain: Run, fake: FakePr
     no_secret = register(hookchain, fake, "acme/api", env={"HOOKCHAIN_GITHUB_SECRET": None})
 
     assert no_token.exit_code == 2 and "set GITHUB_TOKEN or GH_TOKEN" in no_token.output
-    assert no_secret.exit_code == 2 and "HOOKCHAIN_GITHUB_SECRET is not set" in no_secret.output
+    assert no_secret.exit_code == 2 and "set HOOKCHAIN_GITHUB_SECRET" in no_secret.output
     assert fake.state.calls.log == []
 
 
@@ -321,3 +322,28 @@ def test_disabled_rules_do_not_widen_the_subscription(
     assert result.exit_code == 0, result.output
     (hook,) = fake.state.github_repos["acme/api"].values()
     assert hook["events"] == ["push"]
+
+
+def test_a_named_source_gives_its_current_secret_and_its_own_url(
+    hookchain: Run, fake: FakeProviders, tmp_path: Path
+) -> None:
+    config = tmp_path / "hookchain.yaml"
+    config.write_text(
+        "sources:\n"
+        "  - name: github-acme\n"
+        "    provider: github\n"
+        '    secrets: ["${NEW_SECRET}", "${OLD_SECRET}"]\n'
+    )
+    env = {
+        "NEW_SECRET": "new-secret-value",
+        "OLD_SECRET": "old-secret-value",
+        "HOOKCHAIN_CONFIG": str(config),
+    }
+    result = register(hookchain, fake, "acme/api", "--source", "github-acme", env=env)
+
+    assert result.exit_code == 0, result.output
+    (hook,) = fake.state.github_repos["acme/api"].values()
+    assert hook["config"]["secret"] == "new-secret-value"
+    assert hook["config"]["url"].endswith("/hooks/github-acme")
+    wrong = register(hookchain, fake, "acme/api", "--source", "nope", env=env)
+    assert wrong.exit_code == 2 and "source 'nope' has no secret" in wrong.output
