@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import redis.asyncio
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from router import admin
 from router.connection import async_client
 from router.endpoints import health, receive_hook
 from router.errors import ConfigError
+from router.metrics import metrics_endpoint
+from router.operations import RETRY_SCRIPT
 from router.queue import ACCEPT_SCRIPT
 from router.settings import Settings
+
+UI_DIR = Path(__file__).parent / "ui"
 
 
 def create_app(settings: Settings, redis_client: redis.asyncio.Redis | None = None) -> Starlette:
@@ -26,6 +35,7 @@ def create_app(settings: Settings, redis_client: redis.asyncio.Redis | None = No
         client = redis_client or async_client(settings.redis_url or "", settings.redis_timeout)
         app.state.redis = client
         app.state.accept_script = client.register_script(ACCEPT_SCRIPT)
+        app.state.retry_script = client.register_script(RETRY_SCRIPT)
         try:
             yield
         finally:
@@ -36,8 +46,16 @@ def create_app(settings: Settings, redis_client: redis.asyncio.Redis | None = No
         routes=[
             Route("/hooks/{source}", receive_hook, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *admin.routes(),
+            Route("/ui", to_dashboard, methods=["GET"]),
+            Mount("/ui", app=StaticFiles(directory=UI_DIR, html=True), name="ui"),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     return app
+
+
+async def to_dashboard(request: Request) -> Response:
+    return RedirectResponse("/ui/", status_code=307)

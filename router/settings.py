@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -38,6 +38,7 @@ _ENV_FIELDS = {
     "HOOKCHAIN_ADMIN_TOKEN": "admin_token",
     "HOOKCHAIN_REDIS_TIMEOUT": "redis_timeout",
     "HOOKCHAIN_LOG_LEVEL": "log_level",
+    "HOOKCHAIN_LOG_FORMAT": "log_format",
 }
 
 
@@ -58,6 +59,8 @@ class Settings(BaseModel):
     admin_token: SecretStr | None = None
     redis_timeout: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] | None = None
+    """None: JSON lines for `web` and `worker`, readable text for `dev`."""
 
     @classmethod
     def load(
