@@ -15,7 +15,15 @@ import orjson
 import redis.asyncio
 
 from router.events import derived_event_id
-from router.records import EVENT_LOG_KEY, action_field, actions_key, event_key, index_key, matches_key
+from router.records import (
+    EVENT_LOG_KEY,
+    REPLAYS_KEY,
+    action_field,
+    actions_key,
+    event_key,
+    index_key,
+    matches_key,
+)
 
 STATUSES = ("pending", "ignored", "running", "succeeded", "failed", "stopped")
 SCAN_BATCH = 200
@@ -85,6 +93,7 @@ class EventRecord:
     matches: list[dict[str, Any]] | None
     actions: dict[str, dict[str, Any]]
     stopped: bool
+    replay: bool = False
 
     @property
     def status(self) -> str:
@@ -94,7 +103,7 @@ class EventRecord:
         found = {name: self.envelope.get(name) for name in SUMMARY_FIELDS}
         found["status"] = self.status
         found["received_at"] = self.score
-        found["replay_of"] = replay_of(self.envelope)
+        found["replay_of"] = self.envelope.get("causation_id") if self.replay else None
         found["rules_matched"] = [m["rule"] for m in self.matches or () if m.get("matched")]
         found["actions"] = len(self.actions)
         return found
@@ -129,15 +138,6 @@ def event_status(
     return "succeeded"
 
 
-def replay_of(envelope: dict[str, Any]) -> str | None:
-    """A replay is the one event with a cause that did not come from a rule or from hookchain."""
-    source = envelope.get("source") or ""
-    cause = envelope.get("causation_id")
-    if cause and not source.startswith("rule:") and source != "hookchain":
-        return str(cause)
-    return None
-
-
 def stopped_event_id(event_id: str) -> str:
     """The id the workers give the `chain.stopped` event recorded for this event."""
     return derived_event_id(event_id, "chain.stopped")
@@ -154,10 +154,11 @@ async def load_records(client: redis.asyncio.Redis, scored: Iterable[tuple[str, 
             pipe.get(matches_key(event_id))
             pipe.hgetall(actions_key(event_id))
             pipe.exists(event_key(stopped_event_id(event_id)))
+            pipe.zscore(REPLAYS_KEY, event_id)
         replies = await pipe.execute()
     records = []
     for position, (_, score) in enumerate(pairs):
-        raw, matches, actions, stopped = replies[position * 4 : position * 4 + 4]
+        raw, matches, actions, stopped, replay = replies[position * 5 : position * 5 + 5]
         if raw is None:
             continue
         records.append(
@@ -167,6 +168,7 @@ async def load_records(client: redis.asyncio.Redis, scored: Iterable[tuple[str, 
                 matches=orjson.loads(matches) if matches is not None else None,
                 actions={_text(k): orjson.loads(v) for k, v in actions.items()},
                 stopped=bool(stopped),
+                replay=replay is not None,
             )
         )
     return records

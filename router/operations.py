@@ -22,6 +22,7 @@ from router.queue import (
 from router.records import (
     DEAD_LETTERS_KEY,
     EVENT_LOG_KEY,
+    REPLAYS_KEY,
     RULES_FIRED_KEY,
     RULES_KEY,
     action_field,
@@ -65,6 +66,7 @@ def replay_call(original: Event, *, dedupe_ttl: int, event_ttl: int) -> tuple[Ev
         dedupe_ttl=dedupe_ttl,
         event_ttl=event_ttl,
         enqueue=True,
+        indexes=[REPLAYS_KEY],
     )
     return event, keys, args
 

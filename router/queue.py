@@ -101,9 +101,16 @@ _NO_IO_CONNECTION = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.001
 
 
 def accept_call(
-    event: Event, *, dedupe_source: str, delivery_id: str, dedupe_ttl: int, event_ttl: int, enqueue: bool
+    event: Event,
+    *,
+    dedupe_source: str,
+    delivery_id: str,
+    dedupe_ttl: int,
+    event_ttl: int,
+    enqueue: bool,
+    indexes: Sequence[str] = (),
 ) -> tuple[list[str], list[Any]]:
-    """Keys and arguments of ACCEPT_SCRIPT for this event."""
+    """Keys and arguments of ACCEPT_SCRIPT for this event; `indexes` lists it in more indexes."""
     job_id = event_job_id(event.id) if enqueue else ""
     keys = [
         dedupe_key(dedupe_source, delivery_id),
@@ -114,6 +121,7 @@ def accept_call(
         QUEUES_SET_KEY,
         matches_key(event.id),
         *event_index_keys(event),
+        *indexes,
     ]
     args: list[Any] = [event.id, dedupe_ttl, event.to_json(), event_ttl, f"{time.time():.6f}", job_id]
     if enqueue:

@@ -18,6 +18,8 @@ EVENT_LOG_KEY = f"{KEY_PREFIX}:log"
 """Sorted set of every recorded event id, scored by receipt time (seconds)."""
 DEAD_LETTERS_KEY = f"{KEY_PREFIX}:dead"
 DEAD_LETTERS_KEPT = 10_000
+REPLAYS_KEY = f"{KEY_PREFIX}:index:replays"
+"""Sorted set of the events that are replays (their causation id names the original)."""
 RULES_KEY = f"{KEY_PREFIX}:rules"
 """Hash: rule name -> the rule as the workers loaded it (JSON)."""
 RULES_FIRED_KEY = f"{KEY_PREFIX}:rules:fired"

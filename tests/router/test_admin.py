@@ -273,7 +273,27 @@ def test_the_dashboard_is_served_without_anything_from_outside(api: TestClient):
     assert api.get("/ui", follow_redirects=False).headers["location"] == "/ui/"
     page = api.get("/ui/")
     assert page.status_code == 200 and "<title>hookchain</title>" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
     for asset in ("app.js", "style.css"):
         text = api.get(f"/ui/{asset}").text
         assert "http://" not in text and "https://" not in text, asset
     assert "https://" not in page.text and "http://" not in page.text
+
+
+def test_a_replayed_outcome_event_is_marked_as_a_replay_not_as_a_second_outcome(
+    api: TestClient, real_redis: redis.Redis
+):
+    root = make_event("w1")
+    outcome = root.caused(
+        id="o1", source="rule:rec", type="changelog.recorded", data={"rule": "rec", "action": "0"}
+    )
+    accept(real_redis, root)
+    accept(real_redis, outcome)
+    record_matches(real_redis, "w1", [{"rule": "rec", "matched": True, "reason": None}])
+    record_action(real_redis, "w1", "rec", 0, action="0", status="succeeded", attempts=[])
+    new_id = api.post("/api/events/o1/replay", headers=AUTH).json()["id"]
+    [tree] = api.get(f"/api/events/{new_id}", headers=AUTH).json()["chain"]["roots"]
+    [emitted] = tree["actions"][0]["children"]
+    assert emitted["id"] == "o1" and emitted["replay_of"] is None
+    [replayed] = emitted["children"]
+    assert replayed["id"] == new_id and replayed["replay_of"] == "o1"

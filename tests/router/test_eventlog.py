@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.eventlog import EventFilter, EventRecord, chain_tree, event_status, replay_of
+from router.eventlog import EventFilter, EventRecord, chain_tree, event_status
 from router.records import EVENT_LOG_KEY
 
 
@@ -16,13 +16,6 @@ def test_status_of_an_event_from_its_records():
     assert event_status(matched, {"r/0": {"status": "succeeded"}, "r/1": {"status": "retrying"}}) == "running"
     assert event_status(matched, {"r/0": {"status": "succeeded"}, "q/0": {"status": "failed"}}) == "failed"
     assert event_status(matched, {"r/0": {"status": "succeeded"}}) == "succeeded"
-
-
-def test_only_a_cause_outside_rules_and_hookchain_makes_a_replay():
-    assert replay_of({"source": "github", "causation_id": "a"}) == "a"
-    assert replay_of({"source": "github", "causation_id": None}) is None
-    assert replay_of({"source": "rule:x", "causation_id": "a"}) is None
-    assert replay_of({"source": "hookchain", "causation_id": "a"}) is None
 
 
 def test_a_filter_reads_the_narrowest_index():
