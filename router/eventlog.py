@@ -27,7 +27,7 @@ from router.records import (
 
 STATUSES = ("pending", "ignored", "running", "succeeded", "failed", "stopped")
 SCAN_BATCH = 200
-SCAN_LIMIT = 5000
+SCAN_LIMIT = 2000
 """A filtered page reads at most this many candidates; the cursor lets the caller go on."""
 CHAIN_LIMIT = 500
 RELATED_LIMIT = 20

@@ -157,22 +157,42 @@ def test_a_chain_is_seen_in_the_api_the_cli_the_metrics_and_the_logs(
     assert status.returncode == 0, status.stdout + status.stderr
     assert "workers: 1" in status.stdout and "failures (dead letters): 0" in status.stdout
 
+    # `events --follow` prints a new event as it arrives.
+    log = observed.tmp / "follow.log"
+    with log.open("w") as out:
+        follow = subprocess.Popen(
+            [sys.executable, "-m", "hookchain", "events", "--follow", "--interval", "0.2", "--type", "pr.*"],
+            env={**observed.env, "HOOKCHAIN_URL": observed.url, "HOOKCHAIN_ADMIN_TOKEN": TOKEN},
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            assert wait_until(lambda: webhook_id in log.read_text()), log.read_text()
+            second = post_github(observed.url, merged_pr_body(), "pull_request").json()["id"]
+            assert wait_until(lambda: second in log.read_text()), log.read_text()
+        finally:
+            follow.terminate()
+            follow.wait(timeout=10)
+    assert wait_until(lambda: len([r for r, _ in target.log if r.path == "/chat"]) == 2)
+
     # Metrics: the web process serves what the worker process counted.
     text = httpx.get(f"{observed.url}/metrics", timeout=10).text
     received = metric(
         text, "hookchain_webhooks_received_total", source="github", status="202", type="pr.merged"
     )
-    assert received == 1.0
-    assert metric(text, "hookchain_actions_total", outcome="succeeded", rule="record-merged-pr") == 1.0
-    assert metric(text, "hookchain_action_duration_seconds_count", rule="announce-entry") == 1.0
-    assert metric(text, "hookchain_receipt_to_action_seconds_count", rule="announce-entry") == 1.0
+    assert received == 2.0
+    assert metric(text, "hookchain_actions_total", outcome="succeeded", rule="record-merged-pr") == 2.0
+    assert metric(text, "hookchain_action_duration_seconds_count", rule="announce-entry") == 2.0
+    assert metric(text, "hookchain_receipt_to_action_seconds_count", rule="announce-entry") == 2.0
     assert metric(text, "hookchain_queue_depth", queue="hookchain-events", state="queued") == 0.0
     assert metric(text, "hookchain_workers") == 1.0
 
     # Logs: JSON lines naming the event and its chain.
     lines = [orjson.loads(line) for line in worker.output().splitlines() if line.startswith("{")]
     attempts = [line for line in lines if "attempt 1" in line["message"]]
-    assert {line["correlation_id"] for line in attempts} == {webhook_id}
+    assert {line["correlation_id"] for line in attempts} == {webhook_id, second}
+    attempts = [line for line in attempts if line["correlation_id"] == webhook_id]
     assert {line["event_id"] for line in attempts} == {webhook_id, emitted["changelog.recorded"]["id"]}
     web_lines = [
         orjson.loads(line) for line in observed.processes[0].output().splitlines() if line.startswith("{")
