@@ -23,7 +23,10 @@ SAMPLES = Path(__file__).parent / "samples"
 
 
 def _settings(**flags: Any) -> Settings:
+    from router.metrics import check_multiprocess_dir
+
     try:
+        check_multiprocess_dir()
         return Settings.load(flags)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None

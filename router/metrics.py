@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from router.errors import ConfigError
 from router.operations import system_status
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900)
@@ -58,6 +59,13 @@ RECEIPT_TO_ACTION_SECONDS = Histogram(
 
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def check_multiprocess_dir() -> None:
+    """Fail at start, not at the first webhook, when the multi-process folder is unusable."""
+    folder = multiprocess_dir()
+    if folder is not None and not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR={folder!r} is not a writable folder: create it first")
 
 
 class LiveGauges:

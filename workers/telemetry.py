@@ -19,6 +19,7 @@ from router.metrics import (
     RECEIPT_TO_ACTION_SECONDS,
     RETRIES,
 )
+from router.records import EVENT_LOG_KEY
 from workers import store
 from workers.actions.http import Attempt
 from workers.runtime import WorkerContext
@@ -80,9 +81,11 @@ def action_finished(ctx: WorkerContext, event: Event, rule: str, outcome: str) -
 
 
 def _chain_receipt(ctx: WorkerContext, event: Event) -> float | None:
-    """When the chain's webhook arrived (this event's own time if the webhook has expired)."""
-    root = event if event.id == event.correlation_id else store.load_event(ctx.redis, event.correlation_id)
+    """When the chain's webhook was received (its score in the log), else this event's own time."""
+    score = ctx.redis.zscore(EVENT_LOG_KEY, event.correlation_id)
+    if score is not None:
+        return float(score)
     try:
-        return datetime.fromisoformat((root or event).time.replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(event.time.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
