@@ -142,6 +142,8 @@ def test_a_failure_is_listed_and_retried_from_the_dashboard(
     expect(failed).to_have_attribute("data-status", "failed")
     expect(failed).to_contain_text("HTTP 503")
     expect(failed).to_contain_text("2 attempts")
+    expect(failed.get_by_test_id("retry")).to_be_visible()
+    page.screenshot(path=str(Path(os.environ.get("HOOKCHAIN_SCREENSHOTS", "/tmp")) / "dashboard-failed.png"))
 
     page.get_by_test_id("tab-failures").click()
     row = page.get_by_test_id("failure-row")
