@@ -23,6 +23,7 @@ from router.records import (
     event_key,
     index_key,
     matches_key,
+    subjects_of,
 )
 
 STATUSES = ("pending", "ignored", "running", "succeeded", "failed", "stopped")
@@ -31,6 +32,7 @@ SCAN_LIMIT = 2000
 """A filtered page reads at most this many candidates; the cursor lets the caller go on."""
 CHAIN_LIMIT = 500
 RELATED_LIMIT = 20
+RELATED_SCAN = 200
 SUMMARY_FIELDS = (
     "id",
     "type",
@@ -77,7 +79,7 @@ class EventFilter:
             return False
         if self.source and summary["source"] != self.source:
             return False
-        if self.subject and summary["subject"] != self.subject:
+        if self.subject and self.subject not in subjects_of(summary):
             return False
         if self.chain and summary["correlation_id"] != self.chain:
             return False
@@ -225,14 +227,20 @@ async def chain_of(client: redis.asyncio.Redis, record: EventRecord) -> list[Eve
 
 
 async def related_to(client: redis.asyncio.Redis, record: EventRecord) -> list[dict[str, Any]]:
-    """Events about the same subject in other chains (e.g. a deploy tool calling back later)."""
-    subject = record.envelope.get("subject")
-    if not subject:
+    """Events about the same subject, commit or pull request in other chains (e.g. a deploy tool
+    calling back later about the merge commit)."""
+    names = subjects_of(record.envelope)
+    if not names:
         return []
-    members = await client.zrevrange(index_key("subject", subject), 0, 200, withscores=True)
+    async with client.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.zrevrange(index_key("subject", name), 0, RELATED_SCAN - 1, withscores=True)
+        replies = await pipe.execute()
+    scored = {_text(m): float(s) for reply in replies for m, s in reply}
+    newest = sorted(scored.items(), key=lambda item: item[1], reverse=True)[:RELATED_SCAN]
     chain_id = record.envelope.get("correlation_id")
     others = []
-    for found in await load_records(client, ((_text(m), float(s)) for m, s in members)):
+    for found in await load_records(client, newest):
         if found.envelope.get("correlation_id") != chain_id:
             others.append(found.summary())
             if len(others) == RELATED_LIMIT:

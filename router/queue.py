@@ -18,7 +18,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 
 from router.events import Event, derived_event_id
-from router.records import EVENT_LOG_KEY, KEY_PREFIX, event_key, index_key, matches_key
+from router.records import EVENT_LOG_KEY, KEY_PREFIX, event_key, index_key, matches_key, subjects_of
 
 EVENTS_QUEUE = "hookchain-events"
 ACTIONS_QUEUE = "hookchain-actions"
@@ -132,14 +132,13 @@ def accept_call(
 
 
 def event_index_keys(event: Event) -> list[str]:
-    """The indexes an event is listed in: its chain, type and source, and its subject if it has one."""
+    """The indexes an event is listed in: its chain, type, source, and every subject it is about."""
     keys = [
         index_key("chain", event.correlation_id),
         index_key("type", event.type),
         index_key("source", event.source),
     ]
-    if event.subject:
-        keys.append(index_key("subject", event.subject))
+    keys += [index_key("subject", name) for name in subjects_of(event.to_dict())]
     return keys
 
 

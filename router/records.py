@@ -4,7 +4,8 @@ Every key expires with the event log's retention (`event_ttl`, 7 days by default
 - `hookchain:event:<id>`: the envelope (JSON)
 - `hookchain:log`: every event id, scored by receipt time (seconds)
 - `hookchain:index:chain:<correlation id>` / `type:` / `source:` / `subject:`: the same, per chain,
-  type, source and subject, so a filter reads only the events it can return
+  type, source and subject (`subjects_of`: the subject, `repo@sha` and `repo#pr`), so a filter
+  reads only the events it can return
 - `hookchain:matches:<id>`: every candidate rule, matched or not, with the reason (JSON list)
 - `hookchain:actions:<id>`: `<rule>/<index>` -> the action's status, attempts and outcome (JSON)
 - `hookchain:dead`: dead letters, newest first
@@ -12,6 +13,9 @@ Every key expires with the event log's retention (`event_ttl`, 7 days by default
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 KEY_PREFIX = "hookchain"
 EVENT_LOG_KEY = f"{KEY_PREFIX}:log"
@@ -45,3 +49,18 @@ def action_field(rule: str, index: int) -> str:
 def index_key(kind: str, value: str) -> str:
     """An index of event ids by receipt time: kind is chain, type, source or subject."""
     return f"{KEY_PREFIX}:index:{kind}:{value}"
+
+
+def subjects_of(facts: Mapping[str, Any]) -> list[str]:
+    """Every name an event is about: its subject, `repo@sha` and `repo#pr`.
+
+    A pull request's events and a deploy tool's later callback about the merge commit share
+    `repo@sha` though their subjects differ, so one look-up finds both.
+    """
+    names = [facts.get("subject")]
+    repo = facts.get("repo")
+    if repo and facts.get("sha"):
+        names.append(f"{repo}@{facts['sha']}")
+    if repo and facts.get("pr") is not None:
+        names.append(f"{repo}#{facts['pr']}")
+    return list(dict.fromkeys(str(name) for name in names if name))

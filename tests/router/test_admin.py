@@ -82,8 +82,8 @@ def test_without_a_configured_token_the_api_is_off_and_says_so(real_redis: redis
 
 def test_list_filters_by_type_source_subject_status_and_time(api: TestClient, real_redis: redis.Redis):
     accept(real_redis, make_event("a1"), now=1000.0)
-    accept(real_redis, make_event("a2", type="ci.failed", subject="acme/api@abc"), now=1001.0)
-    accept(real_redis, make_event("a3", source="gitlab", type="ci.passed", subject=None), now=1002.0)
+    accept(real_redis, make_event("a2", type="ci.failed", subject="acme/api@abc", pr=None), now=1001.0)
+    accept(real_redis, make_event("a3", source="gitlab", type="ci.passed", subject=None, pr=None), now=1002.0)
     record_matches(real_redis, "a1", [{"rule": "r", "matched": True, "reason": None}])
     record_action(real_redis, "a1", "r", 0, status="failed", attempts=[])
     record_matches(real_redis, "a2", [{"rule": "r", "matched": False, "reason": "on: no"}])
@@ -297,3 +297,22 @@ def test_a_replayed_outcome_event_is_marked_as_a_replay_not_as_a_second_outcome(
     assert emitted["id"] == "o1" and emitted["replay_of"] is None
     [replayed] = emitted["children"]
     assert replayed["id"] == new_id and replayed["replay_of"] == "o1"
+
+
+def test_a_commit_is_found_across_chains_by_repo_and_sha(api: TestClient, real_redis: redis.Redis):
+    merged = make_event("pr-merged", sha="abc123")
+    callback = make_event(
+        "deploy-done",
+        source="generic",
+        type="deploy.succeeded",
+        subject="acme/api@abc123",
+        pr=None,
+        sha="abc123",
+    )
+    other = make_event("other-commit", subject="acme/api@fff", pr=None, sha="fff")
+    for n, event in enumerate((merged, callback, other)):
+        accept(real_redis, event, now=4000.0 + n)
+    found = api.get("/api/events", params={"subject": "acme/api@abc123"}, headers=AUTH).json()["events"]
+    assert [event["id"] for event in found] == ["deploy-done", "pr-merged"]
+    related = api.get("/api/events/pr-merged", headers=AUTH).json()["related"]
+    assert [event["id"] for event in related] == ["deploy-done"]
