@@ -13,6 +13,7 @@ from rq.job import Job
 from starlette.testclient import TestClient
 
 from router.app import create_app
+from router.eventlog import stopped_event_id
 from router.events import Event
 from router.queue import ACCEPT_SCRIPT, ACTIONS_QUEUE, EVENTS_QUEUE, accept_call, queue_key
 from router.records import DEAD_LETTERS_KEY, actions_key, event_key, matches_key
@@ -316,3 +317,15 @@ def test_a_commit_is_found_across_chains_by_repo_and_sha(api: TestClient, real_r
     assert [event["id"] for event in found] == ["deploy-done", "pr-merged"]
     related = api.get("/api/events/pr-merged", headers=AUTH).json()["related"]
     assert [event["id"] for event in related] == ["deploy-done"]
+
+
+def test_an_event_the_depth_limit_stopped_says_so(api: TestClient, real_redis: redis.Redis):
+    deep = make_event("deep", depth=10)
+    accept(real_redis, deep)
+    record_matches(real_redis, "deep", [{"rule": "loop", "matched": True, "reason": None}])
+    assert api.get("/api/events/deep", headers=AUTH).json()["status"] == "running"
+    stop = deep.caused(id=stopped_event_id("deep"), source="hookchain", type="chain.stopped", data={})
+    accept(real_redis, stop, enqueue=False)
+    detail = api.get("/api/events/deep", headers=AUTH).json()
+    assert detail["status"] == "stopped"
+    assert [(c["type"], c["status"]) for c in detail["children"]] == [("chain.stopped", "ignored")]
