@@ -4,7 +4,6 @@ signed webhook → web → Redis → worker → loopback target, then what a per
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,19 +40,22 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Page]:
+def screenshots(tmp_path: Path) -> Path:
+    """Where the tests' screenshots go: HOOKCHAIN_SCREENSHOTS to keep them, else the test's tmp folder."""
+    folder = Path(os.environ.get("HOOKCHAIN_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def page(browser: Browser, screenshots: Path, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     opened = context.new_page()
     opened.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     opened.on("pageerror", lambda exc: errors.append(str(exc)))
     yield opened
-    shot = tmp_path / f"{request.node.name}.png"
-    opened.screenshot(path=str(shot), full_page=True)
-    keep = os.environ.get("HOOKCHAIN_SCREENSHOTS")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(keep) / shot.name)
+    opened.screenshot(path=str(screenshots / f"{request.node.name}.png"), full_page=True)
     context.close()
     assert errors == [], errors
 
@@ -75,7 +77,7 @@ def sign_in(page: Page, url: str) -> None:
 
 
 def test_the_chain_of_a_real_webhook_is_drawn_and_replay_makes_a_new_one(
-    dashboard: Stack, target: HTTPServer, page: Page
+    dashboard: Stack, target: HTTPServer, page: Page, screenshots: Path
 ):
     dashboard.start_web()
     dashboard.start_worker()
@@ -110,7 +112,7 @@ def test_the_chain_of_a_real_webhook_is_drawn_and_replay_makes_a_new_one(
     expect(dialog.get_by_test_id("call-request")).to_contain_text("Authorization: ***")
     expect(dialog.get_by_test_id("call-request")).to_contain_text('"repo": "Codertocat/Hello-World"')
     expect(dialog.get_by_test_id("call-response")).to_contain_text('"entry": "CL-7"')
-    page.screenshot(path=str(Path(os.environ.get("HOOKCHAIN_SCREENSHOTS", "/tmp")) / "dashboard-call.png"))
+    page.screenshot(path=str(screenshots / "dashboard-call.png"))
     dialog.get_by_role("button", name="close").click()
 
     # Replay: a new event on the same chain, run by the worker again, drawn as it happens.
@@ -126,7 +128,7 @@ def test_the_chain_of_a_real_webhook_is_drawn_and_replay_makes_a_new_one(
 
 
 def test_a_failure_is_listed_and_retried_from_the_dashboard(
-    dashboard: Stack, rules_dir: Path, target: HTTPServer, page: Page
+    dashboard: Stack, rules_dir: Path, target: HTTPServer, page: Page, screenshots: Path
 ):
     (rules_dir / "deploy.yaml").write_text(FLAKY_RULE.format(base=target.url_for("").rstrip("/")))
     target.expect_oneshot_request("/deploy").respond_with_data("busy", status=503)
@@ -143,15 +145,13 @@ def test_a_failure_is_listed_and_retried_from_the_dashboard(
     expect(failed).to_contain_text("HTTP 503")
     expect(failed).to_contain_text("2 attempts")
     expect(failed.get_by_test_id("retry")).to_be_visible()
-    page.screenshot(path=str(Path(os.environ.get("HOOKCHAIN_SCREENSHOTS", "/tmp")) / "dashboard-failed.png"))
+    page.screenshot(path=str(screenshots / "dashboard-failed.png"))
 
     page.get_by_test_id("tab-failures").click()
     row = page.get_by_test_id("failure-row")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("deploy / go")
-    page.screenshot(
-        path=str(Path(os.environ.get("HOOKCHAIN_SCREENSHOTS", "/tmp")) / "dashboard-failures.png")
-    )
+    page.screenshot(path=str(screenshots / "dashboard-failures.png"))
     row.get_by_test_id("retry").click()
     expect(row).to_have_count(0)
 
