@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from hookchain import views
+from hookchain.admin_client import DEV_ADMIN_TOKEN, AdminAPIError, AdminClient
 from hookchain.hooks.commands import hooks
 from router.errors import ConfigError
 from router.settings import Settings
@@ -22,7 +24,10 @@ SAMPLES = Path(__file__).parent / "samples"
 
 
 def _settings(**flags: Any) -> Settings:
+    from router.metrics import check_multiprocess_dir
+
     try:
+        check_multiprocess_dir()
         return Settings.load(flags)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
@@ -87,7 +92,7 @@ def dev(host: str, port: int, rules_dir: Path | None, config_file: Path | None) 
 
     settings = _settings(rules_dir=rules_dir, config_file=config_file)
     _check_sources(settings)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format or "text")
     serve(settings, _load_rules_or_exit(settings.rules_dir), host, port)
 
 
@@ -114,7 +119,7 @@ def web(host: str, port: int, processes: int, config_file: Path | None) -> None:
         os.environ["HOOKCHAIN_CONFIG"] = str(config_file.resolve())  # for the app factory's processes
     if settings.redis_url is None:
         raise click.UsageError("REDIS_URL is not set: `hookchain web` needs Redis (or use `hookchain dev`)")
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format or "json")
     click.echo(f"hookchain web: listening on http://{host}:{port} ({processes} process(es))")
     uvicorn.run(
         "hookchain.cli:web_app",
@@ -133,7 +138,7 @@ def web_app() -> Any:
     from router.app import create_app
 
     settings = Settings.load()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format or "json")
     return create_app(settings)
 
 
@@ -154,7 +159,7 @@ def worker(rules_dir: Path | None, burst: bool, name: str | None, config_file: P
         raise click.UsageError(
             "REDIS_URL is not set: `hookchain worker` needs Redis (or use `hookchain dev`)"
         )
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format or "json")
     rules = _load_rules_or_exit(settings.rules_dir)
     connection = sync_client(settings.redis_url)
     runtime.install(runtime.WorkerContext.build(settings, redis=connection, rules=rules))
@@ -231,6 +236,106 @@ def send(
         raise click.ClickException(f"cannot reach {url}: {exc}") from None
     click.echo(f"{response.status_code} {json.dumps(response.json()) if response.content else ''}")
     if response.status_code >= 400:
+        sys.exit(1)
+
+
+def _api_options(command: Any) -> Any:
+    command = click.option(
+        "--token",
+        envvar="HOOKCHAIN_ADMIN_TOKEN",
+        default=DEV_ADMIN_TOKEN,
+        help="Admin token. [env HOOKCHAIN_ADMIN_TOKEN; default: dev's]",
+    )(command)
+    return click.option(
+        "--url",
+        envvar="HOOKCHAIN_URL",
+        default="http://127.0.0.1:8000",
+        show_default=True,
+        help="Where hookchain listens. [env HOOKCHAIN_URL]",
+    )(command)
+
+
+def _client(url: str, token: str) -> AdminClient:
+    return AdminClient(url, token)
+
+
+def _api(call: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return call(*args, **kwargs)
+    except AdminAPIError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@_api_options
+@click.option("--type", "event_type", default=None, help="Only this type (globs work: 'ci.*').")
+@click.option("--source", default=None, help="Only from this source (github, rule:<name>...).")
+@click.option("--subject", default=None, help="Only about this subject (acme/api#42, acme/api@<sha>).")
+@click.option("--status", default=None, help="pending, ignored, running, succeeded, failed or stopped.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 200))
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new events as they arrive.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls with --follow.")
+def events(
+    url: str,
+    token: str,
+    event_type: str | None,
+    source: str | None,
+    subject: str | None,
+    status: str | None,
+    limit: int,
+    follow: bool,
+    interval: float,
+) -> None:
+    """Recent events, newest last; with --follow, new ones as they come."""
+    import time
+
+    client = _client(url, token)
+    filters = {"type": event_type, "source": source, "subject": subject, "status": status}
+    page = _api(client.get, "/api/events", limit=limit, **filters)["events"]
+    for event in reversed(page):
+        click.echo(views.event_line(event))
+    if not follow:
+        return
+    seen = {event["id"] for event in page}
+    since = max((event["received_at"] for event in page), default=time.time() - 1)
+    try:
+        while True:
+            time.sleep(interval)
+            fresh = _api(client.get, "/api/events", limit=200, since=f"{since:.6f}", **filters)
+            for event in reversed(fresh["events"]):
+                if event["id"] not in seen:
+                    seen.add(event["id"])
+                    click.echo(views.event_line(event))
+                    since = max(since, event["received_at"])
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@_api_options
+@click.argument("event_id")
+@click.option("--verbose", "-v", is_flag=True, help="Every attempt, request headers, longer bodies.")
+@click.option("--json", "as_json", is_flag=True, help="The API's answer as JSON.")
+def trace(url: str, token: str, event_id: str, verbose: bool, as_json: bool) -> None:
+    """The chain EVENT_ID belongs to, as a tree: webhook → rules → calls → outcome events → ..."""
+    detail = _api(_client(url, token).get, f"/api/events/{event_id}")
+    if as_json:
+        click.echo(json.dumps(detail, indent=2))
+        return
+    for line in views.trace_lines(detail, verbose=verbose):
+        click.echo(line)
+
+
+@main.command()
+@_api_options
+def status(url: str, token: str) -> None:
+    """Queues, workers and failures of a running hookchain; exit 1 when no worker is alive."""
+    client = _client(url, token)
+    state = _api(client.get, "/api/status")
+    dead = _api(client.get, "/api/dead-letters", limit=5)["dead_letters"]
+    for line in views.status_lines(state, dead):
+        click.echo(line)
+    if not state["workers"]:
         sys.exit(1)
 
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hookchain.admin_client import DEV_ADMIN_TOKEN
 from router.app import create_app
 from router.connection import EmbeddedRedis, async_client, redacted, sync_client
 from router.settings import Settings
@@ -45,6 +46,8 @@ def dev_settings(settings: Settings) -> Settings:
         changes["provider_secrets"] = {**settings.provider_secrets, "github": DEV_SECRET}
     if not settings.allowed_targets:
         changes["allowed_targets"] = LOOPBACK
+    if settings.admin_token is None:
+        changes["admin_token"] = DEV_ADMIN_TOKEN
     return Settings.model_validate({**settings.model_dump(), **changes}) if changes else settings
 
 
@@ -69,5 +72,8 @@ def serve(settings: Settings, rules: RuleSet, host: str, port: int) -> None:
     if settings.provider_secrets["github"].get_secret_value() == DEV_SECRET:
         print(f"  secret:    HOOKCHAIN_GITHUB_SECRET is unset, dev uses {DEV_SECRET!r}")
     print(f"  rules:     {len(rules)} from {settings.rules_dir}/")
+    print(f"  dashboard: http://{host}:{port}/ui/   (hookchain events / trace / status in a terminal)")
+    if settings.admin_token is not None and settings.admin_token.get_secret_value() == DEV_ADMIN_TOKEN:
+        print(f"  admin:     HOOKCHAIN_ADMIN_TOKEN is unset, dev uses {DEV_ADMIN_TOKEN!r}")
     print(f"  inbox:     http://{host}:{port}/dev/inbox/<name> prints the calls it gets")
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from router.body import read_capped
 from router.errors import QueueUnavailable, WebhookRejected
 from router.events import Event, new_event_id, utc_now
+from router.metrics import WEBHOOKS
 from router.queue import accept_call, duplicate_of
 from router.settings import Settings
 from router.sources import Source, unknown_source
@@ -40,13 +41,17 @@ def error(status: int, reason: str) -> JSONResponse:
 async def receive_hook(request: Request) -> Response:
     source: str = request.path_params["source"]
     try:
-        return await _receive(request, source)
+        response = await _receive(request, source)
     except WebhookRejected as exc:
-        log.warning("refused %s webhook: %s %s", source, exc.status, exc.reason)
-        return error(exc.status, exc.reason)
+        log.warning("refused %s webhook: %s %s", source, exc.status, exc.reason, extra={"status": exc.status})
+        response = error(exc.status, exc.reason)
     except QueueUnavailable as exc:
         log.error("queue unavailable, %s webhook not acknowledged: %s", source, exc)
-        return error(503, "queue unavailable: nothing was accepted, send again later")
+        response = error(503, "queue unavailable: nothing was accepted, send again later")
+    known = source if source in request.app.state.sources else "unknown"
+    event_type = getattr(request.state, "event_type", "unknown")
+    WEBHOOKS.labels(known, event_type, str(response.status_code)).inc()
+    return response
 
 
 async def _receive(request: Request, source: str) -> Response:
@@ -59,11 +64,24 @@ async def _receive(request: Request, source: str) -> Response:
         event, reply, delivery_id = await run_in_threadpool(_decode, sources[source], request.headers, body)
     else:
         event, reply, delivery_id = _decode(sources[source], request.headers, body)
+    request.state.event_type = event.type
     duplicate = await _accept(request, event, source, delivery_id or event.id)
     if duplicate is not None:
-        log.info("duplicate %s delivery %s (first accepted as %s)", source, event.id, duplicate)
+        log.info(
+            "duplicate %s delivery %s (first accepted as %s)",
+            source,
+            event.id,
+            duplicate,
+            extra={"event_id": duplicate, "correlation_id": duplicate},
+        )
         return JSONResponse({"id": duplicate, "duplicate": True}, status_code=200)
-    log.debug("accepted %s %s as %s", source, event.provider_type, event.id)
+    log.info(
+        "accepted %s %s as %s",
+        source,
+        event.provider_type,
+        event.id,
+        extra={"event_id": event.id, "correlation_id": event.correlation_id, "type": event.type},
+    )
     if reply is not None:
         return JSONResponse(reply, status_code=200)
     return JSONResponse({"id": event.id}, status_code=202)

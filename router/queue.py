@@ -18,23 +18,16 @@ from rq import Queue
 from rq.job import Job, JobStatus
 
 from router.events import Event, derived_event_id
+from router.records import EVENT_LOG_KEY, KEY_PREFIX, event_key, index_key, matches_key, subjects_of
 
 EVENTS_QUEUE = "hookchain-events"
 ACTIONS_QUEUE = "hookchain-actions"
 PROCESS_EVENT = "workers.jobs.process_event"
 
-KEY_PREFIX = "hookchain"
-EVENT_LOG_KEY = f"{KEY_PREFIX}:log"
-"""Sorted set of every recorded event id, scored by receipt time (seconds)."""
-
 EVENT_JOB_TIMEOUT = 120
 FAILED_JOB_TTL = 7 * 24 * 3600
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def event_key(event_id: str) -> str:
-    return f"{KEY_PREFIX}:event:{event_id}"
 
 
 def dedupe_key(source: str, delivery_id: str) -> str:
@@ -52,19 +45,29 @@ def event_job_id(event_id: str) -> str:
     return f"ev-{event_id}" if _JOB_ID.fullmatch(event_id) else f"ev-{derived_event_id('job', event_id)}"
 
 
-# KEYS: dedupe, event record, event log, job hash, queue list, queue set
+# KEYS: dedupe, event record, event log, job hash, queue list, queue set, matches, index keys...
 # ARGV: event id, dedupe ttl, event json, event ttl, now (s), job id ("" = record only), hset pairs...
+# An event recorded without a job (no rule listens) gets an empty match list at once: it is settled.
 ACCEPT_SCRIPT = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return existing end
+local ttl = tonumber(ARGV[4])
+local now = tonumber(ARGV[5])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[4]))
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ttl)
+redis.call('ZADD', KEYS[3], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - ttl)
+for i = 8, #KEYS do
+  redis.call('ZADD', KEYS[i], now, ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - ttl)
+  redis.call('EXPIRE', KEYS[i], ttl)
+end
 if ARGV[6] ~= '' then
   redis.call('HSET', KEYS[4], unpack(ARGV, 7))
   redis.call('RPUSH', KEYS[5], ARGV[6])
   redis.call('SADD', KEYS[6], KEYS[5])
+else
+  redis.call('SET', KEYS[7], '[]', 'EX', ttl)
 end
 return false
 """
@@ -98,9 +101,16 @@ _NO_IO_CONNECTION = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.001
 
 
 def accept_call(
-    event: Event, *, dedupe_source: str, delivery_id: str, dedupe_ttl: int, event_ttl: int, enqueue: bool
+    event: Event,
+    *,
+    dedupe_source: str,
+    delivery_id: str,
+    dedupe_ttl: int,
+    event_ttl: int,
+    enqueue: bool,
+    indexes: Sequence[str] = (),
 ) -> tuple[list[str], list[Any]]:
-    """Keys and arguments of ACCEPT_SCRIPT for this event."""
+    """Keys and arguments of ACCEPT_SCRIPT for this event; `indexes` lists it in more indexes."""
     job_id = event_job_id(event.id) if enqueue else ""
     keys = [
         dedupe_key(dedupe_source, delivery_id),
@@ -109,6 +119,9 @@ def accept_call(
         Job.key_for(job_id) if enqueue else event_key(event.id),
         queue_key(EVENTS_QUEUE),
         QUEUES_SET_KEY,
+        matches_key(event.id),
+        *event_index_keys(event),
+        *indexes,
     ]
     args: list[Any] = [event.id, dedupe_ttl, event.to_json(), event_ttl, f"{time.time():.6f}", job_id]
     if enqueue:
@@ -116,6 +129,17 @@ def accept_call(
             job_id, PROCESS_EVENT, (event.id,), queue=EVENTS_QUEUE, timeout=EVENT_JOB_TIMEOUT
         )
     return keys, args
+
+
+def event_index_keys(event: Event) -> list[str]:
+    """The indexes an event is listed in: its chain, type, source, and every subject it is about."""
+    keys = [
+        index_key("chain", event.correlation_id),
+        index_key("type", event.type),
+        index_key("source", event.source),
+    ]
+    keys += [index_key("subject", name) for name in subjects_of(event.to_dict())]
+    return keys
 
 
 def duplicate_of(result: Any) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -39,6 +39,7 @@ _ENV_FIELDS = {
     "HOOKCHAIN_LOG_LEVEL": "log_level",
     "HOOKCHAIN_REPLAY_WINDOW": "replay_window",
     "HOOKCHAIN_CONFIG": "config_file",
+    "HOOKCHAIN_LOG_FORMAT": "log_format",
 }
 
 
@@ -107,6 +108,8 @@ class Settings(BaseModel):
     """Seconds a provider's signed timestamp may be from now; a source can set its own."""
     sources: tuple[SourceSettings, ...] = ()
     """Sources declared in the config file; see `all_sources` for the ones served."""
+    log_format: Literal["json", "text"] | None = None
+    """None: JSON lines for `web` and `worker`, readable text for `dev`."""
 
     @classmethod
     def load(

@@ -14,9 +14,10 @@ import orjson
 
 from router.events import Event, derived_event_id, utc_now
 from router.queue import ACTIONS_QUEUE, push_job
-from workers import outcomes, store
+from workers import outcomes, store, telemetry
 from workers.actions.http import Attempt, OutgoingRequest, send
 from workers.actions.templating import RenderError, render_string, render_value
+from workers.actions.tracing import with_traceparent
 from workers.rules.schema import Action, Rule
 from workers.runtime import WorkerContext
 
@@ -70,7 +71,8 @@ def process_event(ctx: WorkerContext, event_id: str) -> list[str]:
         _stop_chain(ctx, event, [rule.name for rule in matched])
         return []
     if matched:
-        log.info("event %s %s matched %s", event.type, event.id, ", ".join(rule.name for rule in matched))
+        names = ", ".join(rule.name for rule in matched)
+        log.info("event %s %s matched %s", event.type, event.id, names, extra=telemetry.ids(event))
     return [rule.name for rule in matched]
 
 
@@ -79,7 +81,7 @@ def _stop_chain(ctx: WorkerContext, event: Event, rules: list[str]) -> None:
         f"depth limit {ctx.settings.max_depth} reached: not running {', '.join(rules)} "
         f"for {event.type} {event.id} (chain {event.correlation_id})"
     )
-    log.warning("chain stopped: %s", reason)
+    log.warning("chain stopped: %s", reason, extra=telemetry.ids(event))
     stop = event.caused(
         id=derived_event_id(event.id, "chain.stopped"),
         source="hookchain",
@@ -136,6 +138,9 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
     secrets = ctx.secrets.fork()
     try:
         request = render_request(action, template_context(ctx, event, rule, secrets))
+        request = with_traceparent(
+            request, event.correlation_id, event.id, rule.name, str(index), str(number)
+        )
     except RenderError as exc:
         return _finish(ctx, event, rule, index, None, f"template error: {exc}")
     attempt = send(
@@ -149,11 +154,13 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
         resolver=ctx.resolver,
     )
     _remember_attempt(ctx, event, rule, index, attempt)
+    telemetry.attempt_made(ctx, event, rule.name, label, attempt)
     if attempt.succeeded:
         return _finish(ctx, event, rule, index, attempt, None)
     attempts_left = attempt.retryable and number < action.retry.attempts
     if attempts_left:
         delay = retry_delay(action, attempt)
+        telemetry.retry_scheduled(rule.name)
         log.info(
             "action %s/%s for %s failed (%s): try %d in %.1fs",
             rule.name,
@@ -162,6 +169,7 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
             attempt.error,
             number + 1,
             delay,
+            extra=telemetry.ids(event, rule=rule.name, action=label),
         )
         ctx.queues[ACTIONS_QUEUE].enqueue_in(
             timedelta(seconds=delay),
@@ -207,6 +215,7 @@ def _finish(
     record["status"] = "succeeded" if error is None else "failed"
     record["outcome"] = data
     store.save_action_record(ctx.redis, event.id, rule.name, index, record, ctx.settings.event_ttl)
+    telemetry.action_finished(ctx, event, rule.name, "succeeded" if error is None else "failed")
     if error is None:
         log.info(
             "action %s/%s for %s succeeded: HTTP %s",
@@ -214,6 +223,7 @@ def _finish(
             label,
             event.id,
             attempt.status if attempt else "-",
+            extra=telemetry.ids(event, rule=rule.name, action=label),
         )
         if action.emit:
             outcomes.emit(ctx, event, action.emit, data, rule=rule.name, action_index=index)
@@ -231,7 +241,14 @@ def _finish(
                 )
                 pipe.execute()
         return "succeeded"
-    log.warning("action %s/%s for %s failed: %s", rule.name, label, event.id, error)
+    log.warning(
+        "action %s/%s for %s failed: %s",
+        rule.name,
+        label,
+        event.id,
+        error,
+        extra=telemetry.ids(event, rule=rule.name, action=label),
+    )
     store.dead_letter(
         ctx.redis,
         {

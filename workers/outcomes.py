@@ -65,5 +65,6 @@ def record(ctx: WorkerContext, event: Event, *, enqueue: bool) -> bool:
             event.correlation_id,
             event.depth,
             "" if enqueue else ", no rule listens",
+            extra={"event_id": event.id, "correlation_id": event.correlation_id, "type": event.type},
         )
     return duplicate is None

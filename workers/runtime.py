@@ -22,6 +22,7 @@ from router.connection import sync_client
 from router.errors import ConfigError
 from router.queue import ACCEPT_SCRIPT, ACTIONS_QUEUE, EVENTS_QUEUE
 from router.settings import Settings
+from workers import store
 from workers.actions.guard import AllowList, Resolver, system_resolver
 from workers.rules import RuleSet, load_rules
 
@@ -107,6 +108,8 @@ def install(context: WorkerContext | None) -> None:
     global _context
     with _lock:
         _context = context
+    if context is not None:
+        store.publish_rules(context.redis, context.rules.rules.values())
 
 
 def current() -> WorkerContext:
@@ -115,4 +118,5 @@ def current() -> WorkerContext:
     with _lock:
         if _context is None:
             _context = WorkerContext.build(Settings.load())
+            store.publish_rules(_context.redis, _context.rules.rules.values())
         return _context

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from redis import Redis
 
 from router.events import Event
-from router.queue import KEY_PREFIX, event_key
+from router.records import (
+    DEAD_LETTERS_KEPT,
+    DEAD_LETTERS_KEY,
+    RULES_FIRED_KEY,
+    RULES_KEY,
+    action_field,
+    actions_key,
+    event_key,
+    matches_key,
+)
+from workers.rules.schema import Rule
 
-DEAD_LETTERS_KEY = f"{KEY_PREFIX}:dead"
-DEAD_LETTERS_KEPT = 10_000
-
-
-def matches_key(event_id: str) -> str:
-    return f"{KEY_PREFIX}:matches:{event_id}"
-
-
-def actions_key(event_id: str) -> str:
-    return f"{KEY_PREFIX}:actions:{event_id}"
-
-
-def action_field(rule: str, index: int) -> str:
-    return f"{rule}/{index}"
+__all__ = ["action_field", "actions_key", "matches_key"]
 
 
 def load_event(redis: Redis, event_id: str) -> Event | None:
@@ -50,3 +48,35 @@ def dead_letter(redis: Redis, record: dict[str, Any]) -> None:
         pipe.lpush(DEAD_LETTERS_KEY, orjson.dumps(record))
         pipe.ltrim(DEAD_LETTERS_KEY, 0, DEAD_LETTERS_KEPT - 1)
         pipe.execute()
+
+
+def publish_rules(redis: Redis, rules: Iterable[Rule]) -> None:
+    """Tell the API which rules the workers run (the last worker to start wins)."""
+    described = {rule.name: orjson.dumps(describe_rule(rule)) for rule in rules}
+    with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(RULES_KEY)
+        if described:
+            pipe.hset(RULES_KEY, mapping=described)
+        pipe.execute()
+
+
+def describe_rule(rule: Rule) -> dict[str, Any]:
+    """A rule as the dashboard shows it: templates as written, never rendered (no secret values)."""
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "on": rule.on,
+        "match": rule.match,
+        "if": rule.if_,
+        "enabled": rule.enabled,
+        "origin": rule.origin,
+        "actions": [
+            {"name": rule.action_label(i), "method": a.http.method, "url": a.http.url, "emit": a.emit}
+            for i, a in enumerate(rule.do)
+        ],
+    }
+
+
+def record_fired(redis: Redis, rule: str, firing: dict[str, Any]) -> None:
+    """Remember the rule's last firing: when, for which event, with what result."""
+    redis.hset(RULES_FIRED_KEY, rule, orjson.dumps(firing))

@@ -104,6 +104,8 @@ def test_merged_pull_request_drives_a_two_hop_chain(
     assert len(first_call.headers["Idempotency-Key"]) == 32
 
     # The outcome event of hop 1 carries the chain, the facts and the response; the secret is masked.
+    # The last outcome is recorded just after the last call arrives: wait for all four events.
+    assert wait_until(lambda: real_redis.zcard("hookchain:log") == 4)
     outcome_ids = [m.decode() for m in real_redis.zrange("hookchain:log", 0, -1)]
     outcomes = [orjson.loads(real_redis.get(event_key(i))) for i in outcome_ids]
     recorded = next(e for e in outcomes if e["type"] == "changelog.recorded")

@@ -57,8 +57,9 @@ def test_tutorial_send_command_fires_the_shipped_example_rules(stack: Stack, rul
     for rule in (REPO / "rules").glob("*.yaml"):
         (rules_dir / rule.name).write_text(rule.read_text().replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
     dev = stack.start("dev", "--port", str(port), name="dev-tutorial")
-    assert wait_until(lambda: "listening on" in dev.output() or dev.popen.poll() is not None), dev.output()
-    assert "dev uses 'dev-secret'" in dev.output()
+    assert wait_until(lambda: "dev uses 'dev-secret'" in dev.output() or dev.popen.poll() is not None), (
+        dev.output()
+    )
     assert wait_until(lambda: "Uvicorn running" in dev.output() or _up(port)), dev.output()
     sent = run_cli("send", "github", "--url", f"http://127.0.0.1:{port}", env=stack.env, cwd=stack.tmp)
     assert sent.returncode == 0, sent.stderr

@@ -72,7 +72,21 @@ def described_request(request: OutgoingRequest, secrets: set[str]) -> dict[str, 
         for name, value in request.headers.items()
     }
     url = str(httpx.URL(request.url, params=request.params or None)) if request.params else request.url
-    return {"method": request.method, "url": mask(url, secrets), "headers": headers}
+    return {
+        "method": request.method,
+        "url": mask(url, secrets),
+        "headers": headers,
+        "body": mask(request_body_text(request), secrets)[:RESPONSE_TEXT_CAP] or None,
+    }
+
+
+def request_body_text(request: OutgoingRequest) -> str:
+    """The body as sent, for the record: JSON, form fields or raw text."""
+    if request.json is not None:
+        return orjson.dumps(request.json).decode()
+    if request.form is not None:
+        return str(httpx.QueryParams(request.form))
+    return request.content or ""
 
 
 def parse_retry_after(value: str | None) -> float | None:
