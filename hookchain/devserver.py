@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from agents.http import mount_mcp
 from router.app import create_app
 from router.connection import EmbeddedRedis, async_client, redacted, sync_client
 from router.settings import Settings
@@ -60,6 +61,7 @@ def serve(settings: Settings, rules: RuleSet, host: str, port: int) -> None:
         where = f"Redis at {redacted(settings.redis_url)}"
     runtime.install(runtime.WorkerContext.build(settings, redis=worker_redis, rules=rules))
     app = create_app(settings, redis_client=receiver_redis)
+    mount_mcp(app, settings)
     app.router.routes.append(Route("/dev/inbox/{name}", inbox, methods=["GET", "POST", "PUT", "PATCH"]))
 
     threading.Thread(target=run_worker, args=(worker_redis,), name="hookchain-worker", daemon=True).start()

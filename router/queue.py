@@ -37,6 +37,11 @@ def event_key(event_id: str) -> str:
     return f"{KEY_PREFIX}:event:{event_id}"
 
 
+def children_key(event_id: str) -> str:
+    """Set of the ids of the events this one caused (outcome events, agents' follow-ups)."""
+    return f"{KEY_PREFIX}:children:{event_id}"
+
+
 def dedupe_key(source: str, delivery_id: str) -> str:
     return f"{KEY_PREFIX}:dedupe:{source}:{delivery_id}"
 
@@ -52,8 +57,9 @@ def event_job_id(event_id: str) -> str:
     return f"ev-{event_id}" if _JOB_ID.fullmatch(event_id) else f"ev-{derived_event_id('job', event_id)}"
 
 
-# KEYS: dedupe, event record, event log, job hash, queue list, queue set
-# ARGV: event id, dedupe ttl, event json, event ttl, now (s), job id ("" = record only), hset pairs...
+# KEYS: dedupe, event record, event log, job hash, queue list, queue set, parent's children set
+# ARGV: event id, dedupe ttl, event json, event ttl, now (s), job id ("" = record only),
+#       "1" when the event has a parent (causation), hset pairs...
 ACCEPT_SCRIPT = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return existing end
@@ -61,8 +67,12 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[4]))
+if ARGV[7] == '1' then
+  redis.call('SADD', KEYS[7], ARGV[1])
+  redis.call('EXPIRE', KEYS[7], ARGV[4])
+end
 if ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[4], unpack(ARGV, 7))
+  redis.call('HSET', KEYS[4], unpack(ARGV, 8))
   redis.call('RPUSH', KEYS[5], ARGV[6])
   redis.call('SADD', KEYS[6], KEYS[5])
 end
@@ -109,8 +119,17 @@ def accept_call(
         Job.key_for(job_id) if enqueue else event_key(event.id),
         queue_key(EVENTS_QUEUE),
         QUEUES_SET_KEY,
+        children_key(event.causation_id or event.id),
     ]
-    args: list[Any] = [event.id, dedupe_ttl, event.to_json(), event_ttl, f"{time.time():.6f}", job_id]
+    args: list[Any] = [
+        event.id,
+        dedupe_ttl,
+        event.to_json(),
+        event_ttl,
+        f"{time.time():.6f}",
+        job_id,
+        "1" if event.causation_id else "0",
+    ]
     if enqueue:
         args += job_hash_fields(
             job_id, PROCESS_EVENT, (event.id,), queue=EVENTS_QUEUE, timeout=EVENT_JOB_TIMEOUT
