@@ -100,6 +100,7 @@ def build_server(settings: Settings, redis_client: RedisProvider) -> MCPServer:
         branch: Annotated[str | None, Field(description="Branch name, e.g. `main`.")] = None,
         sha: Annotated[str | None, Field(description="Commit sha.")] = None,
         pr: Annotated[int | None, Field(description="Pull request number.", ge=1)] = None,
+        url: Annotated[str | None, Field(description="A link a person can open, e.g. a report.")] = None,
         data: Annotated[
             dict[str, Any] | None, Field(description="Payload; rules read it as `event.data`.")
         ] = None,
@@ -108,7 +109,7 @@ def build_server(settings: Settings, redis_client: RedisProvider) -> MCPServer:
         ] = None,
         caused_by: Annotated[str | None, Field(description="Event id whose chain this continues.")] = None,
     ) -> dict[str, Any]:
-        facts = {"subject": subject, "repo": repo, "branch": branch, "sha": sha, "pr": pr}
+        facts = {"subject": subject, "repo": repo, "branch": branch, "sha": sha, "pr": pr, "url": url}
         return await _guarded(
             writes.emit_event(
                 redis_client(),

@@ -6,12 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 import orjson
 import redis
+import redis.asyncio
+from mcp import Client
 from pytest_httpserver import HTTPServer
 
+from agents.server import build_server
+from router.settings import Settings
 from tests.agent_server import AgentServer
-from tests.conftest import GITHUB_FIXTURES, REPO
+from tests.conftest import GITHUB_FIXTURES, REPO, test_redis_url
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.test_chain import post_github
 from workers.store import DEAD_LETTERS_KEY
@@ -143,3 +148,68 @@ def test_a_tool_error_and_a_timeout_become_action_failed_after_retries(
     dead = [orjson.loads(raw) for raw in real_redis.lrange(DEAD_LETTERS_KEY, 0, -1)]
     assert sorted(d["rule"] for d in dead) == ["ask-broken-agent", "ask-slow-agent"]
     assert len(events_of_type(real_redis, "action.failed")) == 2
+
+
+RETRYABLE_RULES = """
+rules:
+  - name: deploy
+    on: push
+    do:
+      - name: call
+        http:
+          url: "{base}/deploy"
+          json: {{sha: "{{{{ event.sha }}}}"}}
+        retry: {{attempts: 1}}
+"""
+
+
+def test_an_agent_lists_failures_retries_them_and_replays_an_event(
+    stack: Stack, rules_dir: Path, target: HTTPServer, real_redis: redis.Redis
+):
+    """retry_failed, list_failures and replay_event through the SDK's client (in process) on a real worker."""
+    (rules_dir / "rules.yaml").write_text(RETRYABLE_RULES.format(base=target.url_for("").rstrip("/")))
+    target.expect_oneshot_request("/deploy").respond_with_json({"error": "down"}, status=500)
+    target.expect_request("/deploy").respond_with_json({"deployment": 2}, status=201)
+    stack.start_web()
+    stack.start_worker()
+    answer = post_github(stack.url, (GITHUB_FIXTURES / "push.1.json").read_bytes(), "push")
+    event_id = answer.json()["id"]
+    assert wait_until(lambda: real_redis.llen(DEAD_LETTERS_KEY) == 1), stack.processes[1].output()
+
+    settings = Settings.load({"redis_url": test_redis_url(), "rules_dir": rules_dir})
+
+    async def scenario() -> None:
+        client_redis = redis.asyncio.Redis.from_url(test_redis_url())
+        try:
+            async with Client(build_server(settings, lambda: client_redis), cache=None) as client:
+                failures = (await client.call_tool("list_failures", {})).structured_content
+                assert [(f["event_id"], f["rule"], f["error"]) for f in failures["failures"]] == [
+                    (event_id, "deploy", "HTTP 500")
+                ]
+                wrong = await client.call_tool("retry_failed", {"event_id": event_id, "rule": "other"})
+                assert wrong.is_error and "list_failures shows what can be retried" in wrong.content[0].text
+                retried = await client.call_tool("retry_failed", {"event_id": event_id})
+                assert retried.structured_content == {
+                    "event_id": event_id,
+                    "queued": [{"rule": "deploy", "action": "call"}],
+                }
+                await anyio.to_thread.run_sync(lambda: wait_until(lambda: len(calls()) == 2))
+                replay = (await client.call_tool("replay_event", {"event_id": event_id})).structured_content
+                assert replay["replay_of"] == event_id and replay["id"] != event_id
+                await anyio.to_thread.run_sync(lambda: wait_until(lambda: len(calls()) == 3))
+                tree = (await client.call_tool("get_chain", {"event_id": replay["id"]})).structured_content
+                assert tree["tree"]["event"]["id"] == event_id
+                assert replay["id"] in [child["event"]["id"] for child in tree["tree"]["children"]]
+        finally:
+            await client_redis.aclose()
+
+    def calls() -> list:
+        return [request for request, _ in target.log if request.path == "/deploy"]
+
+    anyio.run(scenario)
+    assert real_redis.llen(DEAD_LETTERS_KEY) == 0
+    record = orjson.loads(real_redis.hget(f"hookchain:actions:{event_id}", "deploy/0"))
+    assert record["status"] == "succeeded"
+    # Retry and replay: the retry keeps the Idempotency-Key, the replay (a new event) has its own.
+    keys = [request.headers["Idempotency-Key"] for request in calls()]
+    assert keys[0] == keys[1] != keys[2]
