@@ -23,6 +23,7 @@ from workers.worker import run_worker
 log = logging.getLogger("hookchain.dev")
 
 DEV_SECRET = "dev-secret"
+DEV_ADMIN_TOKEN = "dev-token"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -44,6 +45,8 @@ def dev_settings(settings: Settings) -> Settings:
     changes: dict[str, Any] = {}
     if settings.secret_for("github") is None:
         changes["provider_secrets"] = {**settings.provider_secrets, "github": DEV_SECRET}
+    if settings.admin_token is None:
+        changes["admin_token"] = DEV_ADMIN_TOKEN
     if not settings.allowed_targets:
         changes["allowed_targets"] = LOOPBACK
     return Settings.model_validate({**settings.model_dump(), **changes}) if changes else settings
@@ -70,5 +73,8 @@ def serve(settings: Settings, rules: RuleSet, host: str, port: int) -> None:
     if settings.provider_secrets["github"].get_secret_value() == DEV_SECRET:
         print(f"  secret:    HOOKCHAIN_GITHUB_SECRET is unset, dev uses {DEV_SECRET!r}")
     print(f"  rules:     {len(rules)} from {settings.rules_dir}/")
+    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    shown = f"Bearer {DEV_ADMIN_TOKEN}" if token == DEV_ADMIN_TOKEN else "Bearer $HOOKCHAIN_ADMIN_TOKEN"
+    print(f"  mcp:       http://{host}:{port}/mcp  (Authorization: {shown})")
     print(f"  inbox:     http://{host}:{port}/dev/inbox/<name> prints the calls it gets")
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")

@@ -4,6 +4,7 @@ Redis and real HTTP targets on loopback."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,7 +20,8 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from pytest_httpserver import HTTPServer
 
-from tests.integration.conftest import Stack, wait_until
+from tests.conftest import REPO
+from tests.integration.conftest import Stack, free_port, wait_until
 
 ADMIN_TOKEN = "admin-token-for-tests"
 
@@ -245,8 +247,6 @@ def test_mcp_over_http_refuses_a_client_without_the_admin_token(chain: Stack, re
 
 
 def test_stdio_needs_redis_url(stack: Stack):
-    import subprocess
-
     stack.env.pop("REDIS_URL")
     result = subprocess.run(
         [sys.executable, "-m", "hookchain", "mcp"],
@@ -256,3 +256,55 @@ def test_stdio_needs_redis_url(stack: Stack):
         text=True,
     )
     assert result.returncode == 2 and "REDIS_URL is not set" in result.stderr
+
+
+def test_an_agent_continues_the_tutorial_chain_with_emit_event(stack: Stack, rules_dir: Path):
+    """The README tutorial on `hookchain dev` with the shipped rules, then an agent's turn over /mcp."""
+    for name in ("REDIS_URL", "HOOKCHAIN_GITHUB_SECRET", "HOOKCHAIN_ALLOWED_TARGETS"):
+        stack.env.pop(name)
+    port = free_port()
+    for rule in (REPO / "rules").glob("*.yaml"):
+        (rules_dir / rule.name).write_text(rule.read_text().replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
+    dev = stack.start("dev", "--port", str(port), name="dev-agent")
+    stack.url = f"http://127.0.0.1:{port}"
+    assert wait_until(
+        lambda: "Authorization: Bearer dev-token" in dev.output() or dev.popen.poll() is not None
+    )
+    sent = subprocess.run(
+        [sys.executable, "-m", "hookchain", "send", "github", "--url", stack.url],
+        env=stack.env,
+        cwd=stack.tmp,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert wait_until(lambda: "→ call arrived at /dev/inbox/chat" in dev.output()), dev.output()
+
+    async def agent_turn() -> dict[str, Any]:
+        async with http_client(stack, token="dev-token") as client:
+            found = await call(client, "list_events", {"type": "changelog.recorded"})
+            (recorded,) = found["events"]
+            emitted = await call(
+                client,
+                "emit_event",
+                {
+                    "type": "docs.updated",
+                    "caused_by": recorded["id"],
+                    "data": {"summary": "CHANGELOG.md linked"},
+                },
+            )
+            assert emitted["chain"] == recorded["chain"] and emitted["depth"] == 2
+            await anyio.to_thread.run_sync(
+                lambda: wait_until(lambda: "docs updated by an agent" in dev.output())
+            )
+            return await call(client, "get_chain", {"event_id": emitted["id"]})
+
+    tree = anyio.run(agent_turn)
+    assert "Codertocat/Hello-World#2: docs updated by an agent: CHANGELOG.md linked" in dev.output()
+
+    def types(node: dict[str, Any]) -> list[str]:
+        return [node["event"]["type"], *[t for child in node["children"] for t in types(child)]]
+
+    assert tree["tree"]["event"]["type"] == "pr.merged"
+    assert "docs.updated" in types(tree["tree"]) and tree["events"] >= 5
