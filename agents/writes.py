@@ -16,7 +16,7 @@ from router.events import INHERITED_FACTS, Event, derived_event_id, new_event_id
 from router.queue import ACCEPT_SCRIPT, ACTIONS_QUEUE, accept_call, duplicate_of, push_job
 from router.settings import Settings
 from workers.engine import RUN_ACTION, action_job_id
-from workers.store import DEAD_LETTERS_KEY
+from workers.store import DEAD_LETTERS_KEY, action_field, actions_key
 
 MCP_SOURCE = "mcp"
 RETRY_JOB_TIMEOUT = 600
@@ -129,8 +129,19 @@ async def retry_failed(
             + ": list_failures shows what can be retried"
         )
     actions = {(letter["rule"], int(letter["index"])): letter["action"] for _raw, letter in chosen}
+    fields = [action_field(rule_name, index) for rule_name, index in actions]
+    stored = await client.hmget(actions_key(event_id), fields)
     stamp = str(int(time.time() * 1000))
     async with client.pipeline(transaction=True) as pipe:
+        for field, raw_record in zip(fields, stored, strict=True):
+            if raw_record is None:
+                continue
+            # The retry's tries are numbered from 1 again: keep the earlier ones beside them.
+            record = orjson.loads(raw_record)
+            record["earlier_attempts"] = [*record.get("earlier_attempts", []), *record.get("attempts", [])]
+            record["attempts"] = []
+            record["status"] = "queued"
+            pipe.hset(actions_key(event_id), field, orjson.dumps(record))
         for (rule_name, index), _label in actions.items():
             push_job(
                 pipe,

@@ -210,6 +210,8 @@ def test_an_agent_lists_failures_retries_them_and_replays_an_event(
     assert real_redis.llen(DEAD_LETTERS_KEY) == 0
     record = orjson.loads(real_redis.hget(f"hookchain:actions:{event_id}", "deploy/0"))
     assert record["status"] == "succeeded"
+    assert [a["status"] for a in record["earlier_attempts"]] == [500]
+    assert [a["status"] for a in record["attempts"]] == [201]
     # Retry and replay: the retry keeps the Idempotency-Key, the replay (a new event) has its own.
     keys = [request.headers["Idempotency-Key"] for request in calls()]
     assert keys[0] == keys[1] != keys[2]
