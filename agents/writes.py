@@ -13,7 +13,7 @@ import orjson
 import redis.asyncio
 
 from router.events import INHERITED_FACTS, Event, derived_event_id, new_event_id, utc_now
-from router.queue import ACCEPT_SCRIPT, ACTIONS_QUEUE, accept_call, duplicate_of, push_job
+from router.queue import ACCEPT_SCRIPT, ACTIONS_QUEUE, accept_call, duplicate_of, event_key, push_job
 from router.settings import Settings
 from workers.engine import RUN_ACTION, action_job_id
 from workers.store import DEAD_LETTERS_KEY, action_field, actions_key
@@ -65,7 +65,7 @@ async def emit_event(
         **{name: value for name, value in facts.items() if value is not None},
     )
     if caused_by is not None:
-        raw = await client.get(f"hookchain:event:{caused_by}")
+        raw = await client.get(event_key(caused_by))
         if raw is None:
             raise ChainRefused(f"no event {caused_by!r} (expired, or a typo): give an id from list_events")
         parent = Event.from_json(raw)
@@ -89,7 +89,7 @@ async def replay_event(client: redis.asyncio.Redis, settings: Settings, event_id
     The copy keeps the original's chain and depth and names it as its cause, so the replay shows
     in the original's chain tree. A new id means new idempotency keys: actions fire again.
     """
-    raw = await client.get(f"hookchain:event:{event_id}")
+    raw = await client.get(event_key(event_id))
     if raw is None:
         raise ChainRefused(f"no event {event_id!r} (expired, or a typo): give an id from list_events")
     original = Event.from_json(raw)

@@ -200,6 +200,10 @@ def test_an_agent_drives_a_chain_over_stdio(chain: Stack, target: HTTPServer):
                 client, "test_rules", {"event": {"type": "x"}, "rules_yaml": "name: x\non: [y\n"}
             )
             assert "rules_yaml:3:1: YAML:" in bad
+            reserved = await tool_error(client, "emit_event", {"type": "action.failed"})
+            assert "emitted by hookchain itself: choose another type" in reserved
+            orphan = await tool_error(client, "emit_event", {"type": "fix.pushed", "caused_by": "nope"})
+            assert "no event 'nope'" in orphan
             missing = await tool_error(client, "get_chain", {"event_id": "no-such-event"})
             assert "no event 'no-such-event'" in missing and "list_events" in missing
 
