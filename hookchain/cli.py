@@ -134,12 +134,45 @@ def web(host: str, port: int, processes: int, config_file: Path | None) -> None:
 
 def web_app() -> Any:
     """The receiver app built from the environment (uvicorn's factory for `hookchain web`)."""
+    from agents.http import mount_mcp
     from hookchain import logs
     from router.app import create_app
 
     settings = Settings.load()
     logs.configure(settings.log_level, settings.log_format or "json")
-    return create_app(settings)
+    app = create_app(settings)
+    mount_mcp(app, settings)
+    return app
+
+
+@main.command("mcp")
+@rules_option
+def mcp_command(rules_dir: Path | None) -> None:
+    """hookchain as an MCP server over stdio, for an agent on this machine. Needs REDIS_URL.
+
+    Tools: emit_event, get_chain, list_events, list_failures, retry_failed, replay_event, list_rules,
+    test_rules; the rule files are resources. The web app serves the same at /mcp (admin token).
+    """
+    import anyio
+    import redis.asyncio
+
+    from agents.server import build_server
+    from hookchain import logs
+    from router.connection import async_client
+
+    settings = _settings(rules_dir=rules_dir)
+    if settings.redis_url is None:
+        raise click.UsageError("REDIS_URL is not set: `hookchain mcp` reads and writes the chain in Redis")
+    logs.configure(settings.log_level)  # stderr: stdout carries the protocol
+    client: redis.asyncio.Redis = async_client(settings.redis_url, settings.redis_timeout)
+
+    async def serve() -> None:
+        try:
+            await build_server(settings, lambda: client).run_stdio_async()
+        finally:
+            await client.aclose()
+
+    anyio.run(serve)
 
 
 @main.command()

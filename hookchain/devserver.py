@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from agents.http import mount_mcp
 from hookchain.admin_client import DEV_ADMIN_TOKEN
 from router.app import create_app
 from router.connection import EmbeddedRedis, async_client, redacted, sync_client
@@ -44,10 +45,10 @@ def dev_settings(settings: Settings) -> Settings:
     changes: dict[str, Any] = {}
     if settings.secret_for("github") is None:
         changes["provider_secrets"] = {**settings.provider_secrets, "github": DEV_SECRET}
-    if not settings.allowed_targets:
-        changes["allowed_targets"] = LOOPBACK
     if settings.admin_token is None:
         changes["admin_token"] = DEV_ADMIN_TOKEN
+    if not settings.allowed_targets:
+        changes["allowed_targets"] = LOOPBACK
     return Settings.model_validate({**settings.model_dump(), **changes}) if changes else settings
 
 
@@ -63,6 +64,7 @@ def serve(settings: Settings, rules: RuleSet, host: str, port: int) -> None:
         where = f"Redis at {redacted(settings.redis_url)}"
     runtime.install(runtime.WorkerContext.build(settings, redis=worker_redis, rules=rules))
     app = create_app(settings, redis_client=receiver_redis)
+    mount_mcp(app, settings)
     app.router.routes.append(Route("/dev/inbox/{name}", inbox, methods=["GET", "POST", "PUT", "PATCH"]))
 
     threading.Thread(target=run_worker, args=(worker_redis,), name="hookchain-worker", daemon=True).start()
@@ -75,5 +77,8 @@ def serve(settings: Settings, rules: RuleSet, host: str, port: int) -> None:
     print(f"  dashboard: http://{host}:{port}/ui/   (hookchain events / trace / status in a terminal)")
     if settings.admin_token is not None and settings.admin_token.get_secret_value() == DEV_ADMIN_TOKEN:
         print(f"  admin:     HOOKCHAIN_ADMIN_TOKEN is unset, dev uses {DEV_ADMIN_TOKEN!r}")
+    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    shown = f"Bearer {DEV_ADMIN_TOKEN}" if token == DEV_ADMIN_TOKEN else "Bearer $HOOKCHAIN_ADMIN_TOKEN"
+    print(f"  mcp:       http://{host}:{port}/mcp  (Authorization: {shown})")
     print(f"  inbox:     http://{host}:{port}/dev/inbox/<name> prints the calls it gets")
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")

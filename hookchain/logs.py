@@ -59,3 +59,6 @@ def configure(level: str, fmt: str = "json") -> None:
     # uvicorn's access log line per webhook is noise next to hookchain's own lines.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The MCP SDK (and its httpx2) log every session and request at INFO.
+    for name in ("httpx2", "mcp"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -131,6 +131,11 @@ def accept_call(
     return keys, args
 
 
+def children_key(event_id: str) -> str:
+    """Index of the events this one caused (outcome events, replays, agents' follow-ups)."""
+    return index_key("children", event_id)
+
+
 def event_index_keys(event: Event) -> list[str]:
     """The indexes an event is listed in: its chain, type, source, and every subject it is about."""
     keys = [
@@ -139,6 +144,8 @@ def event_index_keys(event: Event) -> list[str]:
         index_key("source", event.source),
     ]
     keys += [index_key("subject", name) for name in subjects_of(event.to_dict())]
+    if event.causation_id:
+        keys.append(children_key(event.causation_id))
     return keys
 
 

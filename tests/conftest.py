@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.agent_server import agent_server  # noqa: F401 - a fixture for every test module
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HOOKCHAIN_SHARED", REPO.parent / "shared"))
 GITHUB_FIXTURES = SHARED / "fixtures" / "github"

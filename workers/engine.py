@@ -15,6 +15,7 @@ import orjson
 from router.events import Event, derived_event_id, utc_now
 from router.queue import ACTIONS_QUEUE, push_job
 from workers import outcomes, store, telemetry
+from workers.actions import mcp
 from workers.actions.http import Attempt, OutgoingRequest, send
 from workers.actions.templating import RenderError, render_string, render_value
 from workers.actions.tracing import with_traceparent
@@ -103,6 +104,8 @@ def template_context(ctx: WorkerContext, event: Event, rule: Rule, secrets: Any)
 
 def render_request(action: Action, context: dict[str, Any]) -> OutgoingRequest:
     spec = action.http
+    if spec is None:
+        raise RenderError("not an http action")
     headers = {str(k): str(v) for k, v in render_value(spec.headers, context).items()}
     return OutgoingRequest(
         method=spec.method,
@@ -113,6 +116,59 @@ def render_request(action: Action, context: dict[str, Any]) -> OutgoingRequest:
         form=render_value(spec.form, context),
         content=None if spec.body is None else str(render_string(spec.body, context)),
         follow_redirects=spec.follow_redirects,
+    )
+
+
+def render_tool_call(action: Action, context: dict[str, Any]) -> mcp.OutgoingToolCall:
+    spec = action.mcp
+    if spec is None:
+        raise RenderError("not an mcp action")
+    arguments = render_value(spec.arguments, context)
+    return mcp.OutgoingToolCall(
+        url=str(render_string(spec.url, context)),
+        tool=str(render_string(spec.tool, context)),
+        arguments=arguments,
+        headers={str(k): str(v) for k, v in render_value(spec.headers, context).items()},
+    )
+
+
+def attempt_action(
+    ctx: WorkerContext,
+    action: Action,
+    context: dict[str, Any],
+    *,
+    number: int,
+    key: str,
+    secrets: set[str],
+    trace: tuple[str, ...] = (),
+) -> Attempt:
+    """Render and fire one try of the action, whichever its kind. RenderError if a template fails.
+
+    `trace` (correlation id, event id, rule, action index, attempt) names the W3C traceparent an
+    HTTP call carries.
+    """
+    if action.mcp is not None:
+        return mcp.call_tool(
+            render_tool_call(action, context),
+            number=number,
+            timeout=action.timeout,
+            allowed=ctx.allowed,
+            idempotency_key=key,
+            secrets=secrets,
+            resolver=ctx.resolver,
+        )
+    request = render_request(action, context)
+    if trace:
+        request = with_traceparent(request, *trace)
+    return send(
+        ctx.http,
+        request,
+        number=number,
+        timeout=action.timeout,
+        allowed=ctx.allowed,
+        idempotency_key=key,
+        secrets=secrets,
+        resolver=ctx.resolver,
     )
 
 
@@ -137,22 +193,17 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
     label = rule.action_label(index)
     secrets = ctx.secrets.fork()
     try:
-        request = render_request(action, template_context(ctx, event, rule, secrets))
-        request = with_traceparent(
-            request, event.correlation_id, event.id, rule.name, str(index), str(number)
+        attempt = attempt_action(
+            ctx,
+            action,
+            template_context(ctx, event, rule, secrets),
+            number=number,
+            key=idempotency_key(event.id, rule.name, index),
+            secrets=secrets.used,
+            trace=(event.correlation_id, event.id, rule.name, str(index), str(number)),
         )
     except RenderError as exc:
         return _finish(ctx, event, rule, index, None, f"template error: {exc}")
-    attempt = send(
-        ctx.http,
-        request,
-        number=number,
-        timeout=action.timeout,
-        allowed=ctx.allowed,
-        idempotency_key=idempotency_key(event.id, rule.name, index),
-        secrets=secrets.used,
-        resolver=ctx.resolver,
-    )
     _remember_attempt(ctx, event, rule, index, attempt)
     telemetry.attempt_made(ctx, event, rule.name, label, attempt)
     if attempt.succeeded:

@@ -70,11 +70,20 @@ def describe_rule(rule: Rule) -> dict[str, Any]:
         "if": rule.if_,
         "enabled": rule.enabled,
         "origin": rule.origin,
-        "actions": [
-            {"name": rule.action_label(i), "method": a.http.method, "url": a.http.url, "emit": a.emit}
-            for i, a in enumerate(rule.do)
-        ],
+        "actions": [describe_action(rule.action_label(i), a) for i, a in enumerate(rule.do)],
     }
+
+
+def describe_action(label: str, action: Any) -> dict[str, Any]:
+    if action.mcp is not None:
+        return {
+            "name": label,
+            "method": "MCP",
+            "url": action.mcp.url,
+            "tool": action.mcp.tool,
+            "emit": action.emit,
+        }
+    return {"name": label, "method": action.http.method, "url": action.http.url, "emit": action.emit}
 
 
 def record_fired(redis: Redis, rule: str, firing: dict[str, Any]) -> None:

@@ -103,7 +103,7 @@ def test_web_and_worker_need_redis_url(stack: Stack):
 
 
 def test_help_for_every_command(stack: Stack):
-    for command in ([], ["dev"], ["web"], ["worker"], ["rules", "check"], ["send"]):
+    for command in ([], ["dev"], ["web"], ["worker"], ["rules", "check"], ["send"], ["mcp"]):
         result = run_cli(*command, "--help", env=stack.env, cwd=stack.tmp)
         assert result.returncode == 0 and "Usage:" in result.stdout, command
 

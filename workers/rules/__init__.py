@@ -2,12 +2,13 @@
 
 from workers.rules.loader import RuleError, RuleFileError, load_rules, load_rules_text
 from workers.rules.match import MatchResult, RuleSet, match_rule
-from workers.rules.schema import Action, HttpRequest, RetryPolicy, Rule
+from workers.rules.schema import Action, HttpRequest, McpToolCall, RetryPolicy, Rule
 
 __all__ = [
     "Action",
     "HttpRequest",
     "MatchResult",
+    "McpToolCall",
     "RetryPolicy",
     "Rule",
     "RuleError",

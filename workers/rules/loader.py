@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from router.errors import HookchainError
 from workers.actions.templating import check_expression, check_template
-from workers.rules.schema import Action, HttpRequest, RetryPolicy, Rule
+from workers.rules.schema import ACTION_KINDS, Action, HttpRequest, McpToolCall, RetryPolicy, Rule
 
 RULE_SUFFIXES = (".yml", ".yaml")
 Location = tuple[int, int]  # 1-based line and column
@@ -85,13 +85,14 @@ _FIELDS_BY_MODEL: dict[str, set[str]] = {
     "rule": {f.alias or name for name, f in Rule.model_fields.items() if name != "origin"},
     "action": {f.alias or name for name, f in Action.model_fields.items()},
     "http": {f.alias or name for name, f in HttpRequest.model_fields.items()},
+    "mcp": {f.alias or name for name, f in McpToolCall.model_fields.items()},
     "retry": {f.alias or name for name, f in RetryPolicy.model_fields.items()},
 }
 
 
 def _known_fields(path: PathKey) -> set[str]:
     names = [p for p in path if isinstance(p, str)]
-    if names and names[-1] in ("http", "retry"):
+    if names and names[-1] in ("http", "mcp", "retry"):
         return _FIELDS_BY_MODEL[names[-1]]
     if names and names[-1] == "do":
         return _FIELDS_BY_MODEL["action"]
@@ -145,10 +146,11 @@ def _check_rule_text(rule: Rule, raw: dict[str, Any], base: PathKey) -> Iterator
     for index, action in enumerate(raw.get("do") or []):
         if not isinstance(action, dict):
             continue
-        for path, text in _templates_in(action.get("http"), (*base, "do", index, "http")):
-            problem = check_template(text)
-            if problem:
-                yield path, problem
+        for kind in ACTION_KINDS:
+            for path, text in _templates_in(action.get(kind), (*base, "do", index, kind)):
+                problem = check_template(text)
+                if problem:
+                    yield path, problem
 
 
 def load_rules_text(text: str, file: str) -> tuple[list[Rule], list[RuleError]]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+ACTION_KINDS = ("http", "mcp")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -48,12 +49,30 @@ class HttpRequest(_Strict):
         return self
 
 
+class McpToolCall(_Strict):
+    """A tool call on a remote MCP server over streamable HTTP (the `mcp:` action kind)."""
+
+    url: str
+    tool: str = Field(min_length=1, max_length=200)
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
 class Action(_Strict):
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
-    http: HttpRequest
+    http: HttpRequest | None = None
+    mcp: McpToolCall | None = None
     emit: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
     timeout: float | None = Field(default=None, gt=0, le=600, description="seconds for the whole call")
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Action:
+        kinds = [kind for kind in ACTION_KINDS if getattr(self, kind) is not None]
+        if len(kinds) != 1:
+            given = ", ".join(kinds) if kinds else "none"
+            raise ValueError(f"an action needs exactly one of {', '.join(ACTION_KINDS)} (given: {given})")
+        return self
 
 
 class Rule(_Strict):

@@ -143,3 +143,48 @@ def test_shipped_example_rules_load():
         "record-merged-pr",
         "announce-changelog-entry",
     } <= names
+
+
+MCP_ACTION = """
+name: ask-agent
+on: ci.failed
+do:
+  - mcp:
+      url: "{{ secrets.AGENT_MCP_URL }}"
+      tool: investigate_failure
+      arguments: {repo: "{{ event.repo }}"}
+    emit: ci.investigated
+"""
+
+
+def test_an_mcp_action_loads():
+    (rule,), errors = load_rules_text(MCP_ACTION, "r.yaml")
+    assert errors == []
+    action = rule.do[0]
+    assert action.http is None
+    assert action.mcp.tool == "investigate_failure"
+    assert action.mcp.arguments == {"repo": "{{ event.repo }}"}
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("  - emit: x\n", "r.yaml:5:5: do.0: an action needs exactly one of http, mcp (given: none)"),
+        (
+            "  - http: {url: 'https://a.example'}\n    mcp: {url: 'https://b.example', tool: t}\n",
+            "r.yaml:5:5: do.0: an action needs exactly one of http, mcp (given: http, mcp)",
+        ),
+        (
+            "  - mcp: {url: 'https://b.example', tool: t, argments: {}}\n",
+            "r.yaml:5:46: unknown field 'argments' (did you mean 'arguments'?)",
+        ),
+        (
+            "  - mcp: {url: 'https://b.example', tool: '{{ event. }}'}\n",
+            "r.yaml:5:43: do.0.mcp.tool: template syntax",
+        ),
+    ],
+)
+def test_mcp_action_mistakes_are_reported_with_file_and_line(action: str, message: str):
+    rules, errors = load_rules_text(f"name: x\non: push\n\ndo:\n{action}", "r.yaml")
+    assert rules == []
+    assert str(errors[0]).startswith(message), errors
