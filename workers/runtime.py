@@ -24,6 +24,7 @@ from router.queue import ACCEPT_SCRIPT, ACTIONS_QUEUE, EVENTS_QUEUE
 from router.settings import Settings
 from workers.actions.guard import AllowList, Resolver, system_resolver
 from workers.rules import RuleSet, load_rules
+from workers.rules.reload import RulesReloader
 
 log = logging.getLogger("hookchain.worker")
 
@@ -61,9 +62,17 @@ class WorkerContext:
     resolver: Resolver = system_resolver
     queues: dict[str, Queue] = field(default_factory=dict)
     accept_script: Any = None
+    reloader: RulesReloader | None = None
 
     def __post_init__(self) -> None:
         self.accept_script = self.redis.register_script(ACCEPT_SCRIPT)
+
+    def refresh_rules(self) -> None:
+        """Pick up edited rule files (called before each job; cheap when nothing changed)."""
+        if self.reloader is not None:
+            fresh = self.reloader.poll()
+            if fresh is not None:
+                self.rules = fresh
 
     @classmethod
     def build(
@@ -77,6 +86,7 @@ class WorkerContext:
             if settings.redis_url is None:
                 raise ConfigError("REDIS_URL is not set: the worker needs Redis (or run `hookchain dev`)")
             redis = sync_client(settings.redis_url)
+        reloader = RulesReloader(Path(settings.rules_dir))
         if rules is None:
             rules = RuleSet(load_rules(Path(settings.rules_dir)))
         http = httpx.Client(
@@ -93,6 +103,7 @@ class WorkerContext:
             secrets=Secrets(os.environ),
             resolver=resolver,
             queues={name: Queue(name, connection=redis) for name in (EVENTS_QUEUE, ACTIONS_QUEUE)},
+            reloader=reloader,
         )
 
     def close(self) -> None:

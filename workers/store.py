@@ -12,6 +12,8 @@ from router.queue import KEY_PREFIX, event_key
 
 DEAD_LETTERS_KEY = f"{KEY_PREFIX}:dead"
 DEAD_LETTERS_KEPT = 10_000
+LAST_FIRED_KEY = f"{KEY_PREFIX}:rules:last_fired"
+"""Hash: rule name → time (RFC 3339) an event last matched it."""
 
 
 def matches_key(event_id: str) -> str:

@@ -36,7 +36,7 @@ def test_design_minimal_form_loads():
     assert rule.match == {"repo": "acme/api", "branch": "main"}
     assert rule.if_ == "event.actor != 'dependabot[bot]'"
     assert rule.do[0].http.json_body == {"ref": "{{ event.sha }}", "environment": "staging"}
-    assert rule.do[0].emit == "deploy.requested"
+    assert rule.do[0].emit_type == "deploy.requested"
     assert rule.do[0].retry.attempts == 4
 
 

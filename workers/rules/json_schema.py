@@ -1,0 +1,40 @@
+"""The JSON Schema of a rule file, generated from the pydantic models the loader validates with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workers.actions.presets import presets
+from workers.rules.schema import Rule
+
+SCHEMA_ID = "https://hookchain.dev/schemas/rule-file.json"
+
+
+def rule_file_schema() -> dict[str, Any]:
+    """One rule, or `rules:` with a list of them; editors use it to validate and complete rule files."""
+    rule = Rule.model_json_schema(by_alias=True, mode="validation")
+    rule["properties"].pop("origin", None)
+    definitions = rule.pop("$defs", {})
+    action = definitions.get("Action", {}).get("properties", {})
+    if "preset" in action:
+        action["preset"] = {
+            "anyOf": [{"enum": sorted(presets())}, {"type": "null"}],
+            "description": "a named call that expands to http; parameters under with:",
+        }
+    definitions["Rule"] = rule
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "hookchain rule file",
+        "description": "One reaction rule, or a list of them under rules:",
+        "anyOf": [
+            {"$ref": "#/$defs/Rule"},
+            {
+                "type": "object",
+                "properties": {"rules": {"type": "array", "items": {"$ref": "#/$defs/Rule"}}},
+                "required": ["rules"],
+                "additionalProperties": False,
+            },
+        ],
+        "$defs": definitions,
+    }
