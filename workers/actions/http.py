@@ -71,11 +71,11 @@ def mask(text: str, secrets: set[str]) -> str:
 
 
 def mask_value(value: Any, secrets: set[str]) -> Any:
-    """`mask` applied to every string inside a JSON-like value."""
+    """`mask` applied to every string value inside a JSON-like value (keys are left as they are)."""
     if isinstance(value, str):
         return mask(value, secrets)
     if isinstance(value, dict):
-        return {mask_value(k, secrets): mask_value(v, secrets) for k, v in value.items()}
+        return {k: mask_value(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
         return [mask_value(item, secrets) for item in value]
     return value
