@@ -6,8 +6,10 @@ Matching and rendering are pure; this module is the thin part that reads and wri
 from __future__ import annotations
 
 import logging
+import math
 import random
-from datetime import timedelta
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -129,7 +131,9 @@ def _enqueue(
         options["rate_limit"] = rate_limit
     args = (event_id, rule.name, index, number)
     if delay > 0:
-        queue.enqueue_in(timedelta(seconds=delay), RUN_ACTION, *args, **options)
+        # RQ's scheduler keeps whole seconds (it truncates); rounding up means never early.
+        when = datetime.fromtimestamp(math.ceil(time.time() + delay), UTC)
+        queue.enqueue_at(when, RUN_ACTION, *args, **options)
     else:
         queue.enqueue(RUN_ACTION, *args, **options)
 
