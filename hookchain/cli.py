@@ -127,11 +127,13 @@ def worker(rules_dir: Path | None, burst: bool, name: str | None) -> None:
     logs.configure(settings.log_level)
     rules = _load_rules_or_exit(settings.rules_dir)
     connection = sync_client(settings.redis_url)
-    runtime.install(runtime.WorkerContext.build(settings, redis=connection, rules=rules))
+    context = runtime.WorkerContext.build(settings, redis=connection, rules=rules)
+    context.watch_rules()
+    runtime.install(context)
 
     def ready() -> None:
         click.echo(
-            f"hookchain worker: {len(rules)} rules from {settings.rules_dir}, "
+            f"hookchain worker: {len(rules)} rules from {settings.rules_dir} (reloaded on change), "
             f"Redis {redacted(settings.redis_url)}"
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,22 @@ class WorkerContext:
             fresh = self.reloader.poll()
             if fresh is not None:
                 self.rules = fresh
+
+    def watch_rules(self) -> None:
+        """Also look at the rule files every second while idle, so an edit shows up without a job."""
+        reloader = self.reloader
+        if reloader is None:
+            return
+
+        def loop() -> None:
+            while True:
+                time.sleep(reloader.interval)
+                try:
+                    self.refresh_rules()
+                except Exception:  # a watcher that dies silently would be worse than a logged error
+                    log.exception("watching the rule files failed; trying again")
+
+        threading.Thread(target=loop, name="hookchain-rules-watch", daemon=True).start()
 
     @classmethod
     def build(

@@ -7,6 +7,7 @@ place; a job whose rule was removed is dropped with a warning when it runs.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -40,9 +41,14 @@ class RulesReloader:
         self.interval = interval
         self.seen = signature(root)
         self._checked = time.monotonic()
+        self._lock = threading.Lock()
 
     def poll(self, *, force: bool = False) -> RuleSet | None:
         """New rules when the files changed and load cleanly; None otherwise (broken edits are logged)."""
+        with self._lock:
+            return self._poll(force)
+
+    def _poll(self, force: bool) -> RuleSet | None:
         now = time.monotonic()
         if not force and now - self._checked < self.interval:
             return None
