@@ -21,6 +21,11 @@ def rule_file_schema() -> dict[str, Any]:
             "anyOf": [{"enum": sorted(presets())}, {"type": "null"}],
             "description": "a named call that expands to http; parameters under with:",
         }
+    # Short forms the loader accepts: a string for a list of one, for emit's type, for a concurrency key.
+    rule["properties"]["on"] = {"anyOf": [{"type": "string"}, rule["properties"]["on"]], "title": "On"}
+    for name in ("emit", "concurrency"):
+        if name in action:
+            action[name] = {"anyOf": [{"type": "string"}, action[name]], "title": name.title()}
     definitions["Rule"] = rule
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -215,9 +215,11 @@ def load_rules_text(
             if not isinstance(raw, dict):
                 errors.append(RuleError(file, *doc.locate(base), "a rule must be a mapping"))
                 continue
+            valid = True
             try:
                 rule = Rule.model_validate({**raw, "origin": f"{file}:{doc.locate(base)[0]}"})
             except ValidationError as exc:
+                valid = False
                 for err in exc.errors():
                     path = (*base, *err["loc"])
                     if err["type"] == "extra_forbidden":
@@ -228,13 +230,14 @@ def load_rules_text(
                         where = ".".join(str(p) for p in err["loc"]) or "rule"
                         message = f"{where}: {err['msg'].removeprefix('Value error, ')}"
                     errors.append(RuleError(file, line, column, message))
-                continue
+            # Templates, expressions and secrets are checked even when the structure is wrong: every
+            # problem of the file at once.
             problems = list(_check_rule_text(raw, base, environ))
             for path, message in problems:
                 errors.append(
                     RuleError(file, *doc.locate(path), f"{'.'.join(map(str, path[len(base) :]))}: {message}")
                 )
-            if not problems:
+            if valid and not problems:
                 rules.append(rule)
     return rules, sorted(errors, key=lambda e: (e.line, e.column))
 
