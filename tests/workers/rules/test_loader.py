@@ -191,7 +191,10 @@ do:
 
 
 def test_emit_data_may_not_overwrite_outcome_fields():
-    text = "name: x\non: push\ndo:\n  - http: {url: 'https://x.example'}\n    emit: {type: t, data: {error: x}}\n"
+    text = (
+        "name: x\non: push\ndo:\n  - http: {url: 'https://x.example'}\n"
+        "    emit: {type: t, data: {error: x}}\n"
+    )
     (error,) = errors_of(text)
     assert "emit.data may not set error" in error
 
