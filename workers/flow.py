@@ -46,9 +46,14 @@ def plan(redis: Redis, action: Action, rule: str, index: int, event_id: str, con
     delay = action.delay or 0.0
     if action.throttle is not None:
         key = _key("throttle", rule, index, action.throttle.key, context)
-        if not redis.set(key, event_id, nx=True, ex=max(1, math.ceil(action.throttle.per))):
+        admitted = redis.set(key, event_id, nx=True, ex=max(1, math.ceil(action.throttle.per)))
+        holder = None if admitted else redis.get(key)
+        # The same event processed again (a redelivered job) is the one that holds the key.
+        if not admitted and (holder is None or holder.decode() != event_id):
             where = key.split(":", 3)[-1]
-            return Plan(skipped=f"throttled: {where} already fired in the last {action.throttle.per:g}s")
+            return Plan(
+                skipped=f"throttled: key {where!r} already fired in the last {action.throttle.per:g}s"
+            )
     if action.debounce is not None:
         key = _key("debounce", rule, index, action.debounce.key, context)
         redis.set(key, event_id, ex=math.ceil(action.debounce.wait) + KEY_MARGIN)
@@ -66,5 +71,5 @@ def superseded(
     latest = redis.get(key)
     if latest is not None and latest.decode() != event_id:
         replacement = latest.decode()
-        return f"debounced: a later event ({replacement}) with key {key.split(':', 3)[-1]} replaces it"
+        return f"debounced: a later event ({replacement}) with key {key.split(':', 3)[-1]!r} replaces it"
     return None

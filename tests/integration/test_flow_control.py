@@ -174,3 +174,22 @@ rules:
     ordered = sorted(spans)
     for (_, end), (begin, _) in itertools.pairwise(ordered):
         assert begin >= end, f"two deploys overlapped: {ordered}"
+
+
+def test_throttle_admits_the_same_event_again_and_refuses_others(real_redis: redis.Redis):
+    from workers import flow
+    from workers.rules import load_rules_text
+
+    rules, errors = load_rules_text(
+        "name: t\non: push\ndo:\n  - http: {url: 'https://x.example'}\n"
+        "    throttle: {key: '{{ event.branch }}', per: 1m}\n",
+        "t.yaml",
+    )
+    assert errors == []
+    action = rules[0].do[0]
+    context = {"event": {"branch": "main"}}
+    assert flow.plan(real_redis, action, "t", 0, "e1", context).skipped is None
+    assert flow.plan(real_redis, action, "t", 0, "e1", context).skipped is None
+    refused = flow.plan(real_redis, action, "t", 0, "e2", context).skipped
+    assert refused == "throttled: key 'main' already fired in the last 60s"
+    assert flow.plan(real_redis, action, "t", 0, "e3", {"event": {"branch": "dev"}}).skipped is None

@@ -97,6 +97,8 @@ def test_green_main_deploys_runs_smoke_tests_announces_and_updates_the_ticket(
     assert not [e for e in events if e["type"] == "action.failed"]
     everything = b"".join(real_redis.get(event_key(e["id"])) for e in events)
     assert b"deploy-token-123" not in everything and b"lin_api_secret_456" not in everything
+    for process in pipeline.processes:
+        assert "deploy-token-123" not in process.output() and "lin_api_secret_456" not in process.output()
 
 
 def test_failing_smoke_tests_raise_one_alert_naming_step_commit_and_error(
