@@ -97,6 +97,7 @@ def test_rules_test_dry_run_shows_matches_reasons_and_masked_requests(stack: Sta
     assert "MATCH deploy" in out
     assert "POST https://deploy.example/api" in out
     assert "X-Token: ***" in out
+    assert "User-Agent: hookchain/0.1" in out and "Idempotency-Key: " in out
     assert 'json: {"ref": "ec26c3e57ca3a959ca5aad62de7213c562f8c821"}' in out
     assert "no    main-only: match: branch is 'changes', not 'main'" in out
     assert "tok-very-secret" not in out

@@ -7,11 +7,12 @@ nothing is sent and nothing is written. Secrets are masked in everything reporte
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from router.events import Event, utc_now
 from router.providers import PROVIDERS
-from workers.actions.http import mask_value
+from workers.actions.http import USER_AGENT, mask_value
 from workers.actions.kinds import ACTION_KINDS
 from workers.actions.templating import RenderError, render_string
 from workers.rules.match import RuleSet, match_rule
@@ -75,7 +76,7 @@ def planned_actions(
     rule: Rule, envelope: Mapping[str, Any], environ: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     """Each action of a matched rule, rendered; an action that reads `steps` of an earlier one says so."""
-    from workers.engine import render_request
+    from workers.engine import idempotency_key, render_request
 
     planned = []
     for index, action in enumerate(rule.do):
@@ -86,6 +87,13 @@ def planned_actions(
             entry["preset"] = action.preset
         try:
             request = render_request(action, context)
+            # The headers `send` adds, so what is shown is what would go on the wire.
+            sent_headers = {
+                "User-Agent": USER_AGENT,
+                "Idempotency-Key": idempotency_key(str(envelope.get("id", DRY_RUN_ID)), rule.name, index),
+                **request.headers,
+            }
+            request = replace(request, headers=sent_headers)
             entry["request"] = ACTION_KINDS[action.kind].describe(request, secrets.used)
             flow = _flow(action, context)
             if flow:
