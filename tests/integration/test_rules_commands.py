@@ -137,3 +137,27 @@ def test_presets_are_listed(stack: Stack):
         "jira.transition",
     ):
         assert f"{name}: " in result.stdout
+
+
+def test_tutorial_check_and_dry_run_print_what_the_readme_shows(stack: Stack):
+    readme = (REPO / "README.md").read_text()
+    step = readme.split("**3. Check the rules and dry-run them**", 1)[1].split("**4.", 1)[0]
+    shown = step.split("```\n", 2)[2].split("```", 1)[0].splitlines()
+    env = {k: v for k, v in stack.env.items() if k != "HOOKCHAIN_RULES"}
+    check = run_cli("rules", "check", env=env, cwd=REPO)
+    test = run_cli(
+        "rules",
+        "test",
+        "hookchain/samples/github-pull_request-merged.json",
+        "--provider",
+        "github",
+        "--event",
+        "pull_request",
+        env=env,
+        cwd=REPO,
+    )
+    assert check.returncode == 0 and test.returncode == 0, (check.stdout, test.stderr)
+    printed = (check.stdout + test.stdout).splitlines()
+    for line in shown:
+        if line.strip() != "…":
+            assert line in printed, line
