@@ -287,6 +287,11 @@ def _carried(action: Action, attempt: Attempt | None, context: dict[str, Any] | 
     return rendered
 
 
+def _step_summary(outcome: dict[str, Any]) -> dict[str, Any]:
+    """An earlier action's outcome as a later outcome event carries it: its response, not its request."""
+    return {key: value for key, value in outcome.items() if key not in ("rule", "request", "steps")}
+
+
 def _finish(
     ctx: WorkerContext,
     event: Event,
@@ -309,6 +314,8 @@ def _finish(
     data = outcomes.outcome_data(rule.name, label, attempt, error, secrets=used)
     data.update(mask_value(carried, used))
     records = store.load_action_records(ctx.redis, event.id)
+    if index > 0:
+        data["steps"] = {name: _step_summary(outcome) for name, outcome in steps_of(records, rule).items()}
     record = records.get(store.action_field(rule.name, index)) or {
         "rule": rule.name,
         "action": label,

@@ -18,6 +18,7 @@ from werkzeug import Request, Response
 from tests.conftest import GITHUB_FIXTURES
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.test_chain import post_github
+from tests.integration.test_retries import events_of_type
 from workers.store import actions_key
 
 
@@ -39,7 +40,9 @@ def start(stack: Stack, rules_dir: Path, rules: str, target: HTTPServer, workers
         stack.start_worker(f"worker-{number}")
 
 
-def test_actions_run_in_order_and_read_earlier_responses(stack: Stack, rules_dir: Path, target: HTTPServer):
+def test_actions_run_in_order_and_read_earlier_responses(
+    stack: Stack, rules_dir: Path, target: HTTPServer, real_redis: redis.Redis
+):
     rules = """
 name: two-steps
 on: push
@@ -55,6 +58,7 @@ do:
       url: "BASE/items/{{ steps.create.response.json.id }}"
       query: {via: hookchain}
       form: {label: "{{ steps.create.response.json.kind }}"}
+    emit: labelled
 """
     stack.env["API_PASSWORD"] = "pw-789"
     target.expect_request("/create", method="POST").respond_with_json({"id": "i-5", "kind": "release"})
@@ -67,6 +71,11 @@ do:
     create, label = (request for request, _ in target.log)
     assert create.headers["Authorization"] == "Basic Ym90OnB3LTc4OQ=="  # bot:pw-789
     assert label.form["label"] == "release"
+    # The emitted event carries the earlier action's outcome too.
+    assert wait_until(lambda: events_of_type(real_redis, "labelled"))
+    (labelled,) = events_of_type(real_redis, "labelled")
+    assert labelled["data"]["steps"]["create"]["response"]["json"] == {"id": "i-5", "kind": "release"}
+    assert labelled["data"]["response"]["status"] == 200
 
 
 def test_throttle_fires_once_per_key_and_period(

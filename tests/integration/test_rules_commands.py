@@ -69,6 +69,10 @@ def test_schema_is_json_schema_that_validates_the_shipped_rules(stack: Stack):
         errors = list(validator.iter_errors(document))
         assert errors == [], (file, [e.message for e in errors])
     assert not validator.is_valid({"name": "x", "on": "push", "do": [{"http": {"url": "u"}}], "mtach": {}})
+    slack = {"preset": "slack.webhook", "with": {"url": "u", "text": "t"}}
+    assert validator.is_valid({"name": "x", "on": "push", "do": [slack]})
+    typo = {"preset": "slack.webhook", "with": {"url": "u", "txt": "t"}}
+    assert not validator.is_valid({"name": "x", "on": "push", "do": [typo]})
 
 
 def test_rules_test_dry_run_shows_matches_reasons_and_masked_requests(stack: Stack, rules_dir: Path):

@@ -21,6 +21,29 @@ def rule_file_schema() -> dict[str, Any]:
             "anyOf": [{"enum": sorted(presets())}, {"type": "null"}],
             "description": "a named call that expands to http; parameters under with:",
         }
+    # Each preset's parameters, so editors complete `with:` and flag unknown or missing ones.
+    action_definition = definitions.get("Action", {})
+    action_definition["allOf"] = [
+        {
+            "if": {"properties": {"preset": {"const": preset.name}}, "required": ["preset"]},
+            "then": {
+                "properties": {
+                    "with": {
+                        "type": "object",
+                        "description": preset.description,
+                        "properties": {
+                            name: {"description": param.description} if param.description else {}
+                            for name, param in preset.params.items()
+                        },
+                        "required": [name for name, param in preset.params.items() if param.required],
+                        "additionalProperties": False,
+                    }
+                },
+                "required": ["with"] if any(p.required for p in preset.params.values()) else [],
+            },
+        }
+        for preset in presets().values()
+    ]
     # Short forms the loader accepts: a string for a list of one, for emit's type, for a concurrency key.
     rule["properties"]["on"] = {"anyOf": [{"type": "string"}, rule["properties"]["on"]], "title": "On"}
     for name in ("emit", "concurrency"):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-OUTCOME_FIELDS = frozenset({"rule", "action", "request", "response", "error"})
+OUTCOME_FIELDS = frozenset({"rule", "action", "request", "response", "error", "steps"})
 """Keys of an outcome event's `data` that `emit.data` may not overwrite."""
 MATCH_OPERATORS = ("present", "absent", "not")
 """A `match:` value that is a mapping names one of these (see workers/rules/match.py)."""
