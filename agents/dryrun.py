@@ -13,12 +13,8 @@ from typing import Any
 
 from router.events import Event, new_event_id, utc_now
 from router.providers import PROVIDERS
-from workers.actions import mcp
-from workers.actions.http import described_request
-from workers.actions.templating import RenderError
-from workers.engine import render_request, render_tool_call
-from workers.rules import Rule, RuleFileError, load_rules, load_rules_text, match_rule
-from workers.runtime import Secrets
+from workers.rules import Rule, RuleFileError, RuleSet, load_rules, load_rules_text
+from workers.rules.dryrun import dry_run as rules_dry_run
 
 
 class DryRunError(ValueError):
@@ -74,42 +70,15 @@ def rules_to_try(rules_dir: Path, rules_yaml: str | None) -> list[Rule]:
         raise DryRunError("the rules folder has problems:\n" + str(exc)) from None
 
 
-def _rendered_action(rule: Rule, index: int, context: dict[str, Any], secrets: Secrets) -> dict[str, Any]:
-    action = rule.do[index]
-    result: dict[str, Any] = {"action": rule.action_label(index), "kind": "mcp" if action.mcp else "http"}
-    try:
-        if action.mcp is not None:
-            result["request"] = mcp.described_call(render_tool_call(action, context), secrets.used)
-        else:
-            result["request"] = described_request(render_request(action, context), secrets.used)
-    except RenderError as exc:
-        result["error"] = f"template error: {exc}"
-        return result
-    if action.emit:
-        result["emit"] = action.emit
-    return result
-
-
 def dry_run(
     envelope: dict[str, Any], rules: list[Rule], environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    secrets = Secrets(os.environ if environ is None else environ)
-    results = []
-    for rule in rules:
-        verdict = match_rule(rule, envelope)
-        entry: dict[str, Any] = {"rule": rule.name, "matched": verdict.matched, "origin": rule.origin}
-        if verdict.matched:
-            context = {"event": envelope, "secrets": secrets, "steps": {}}
-            entry["actions"] = [
-                _rendered_action(rule, index, context, secrets) for index in range(len(rule.do))
-            ]
-        else:
-            entry["reason"] = verdict.reason
-        results.append(entry)
+    """The dry run of `hookchain rules test`: which rules match, why not, what they would send."""
+    report = rules_dry_run(RuleSet(rules), envelope, os.environ if environ is None else environ)
     return {
+        **report,
         "event": envelope,
-        "matched": [entry["rule"] for entry in results if entry["matched"]],
-        "rules": results,
+        "matched": [entry["rule"] for entry in report["rules"] if entry["matched"]],
         "sent": False,
         "note": "dry run: nothing was sent or recorded; `steps` of earlier actions are empty here",
     }

@@ -62,7 +62,9 @@ def serve(settings: Settings, rules: RuleSet, host: str, port: int) -> None:
         worker_redis = sync_client(settings.redis_url)
         receiver_redis = async_client(settings.redis_url, settings.redis_timeout)
         where = f"Redis at {redacted(settings.redis_url)}"
-    runtime.install(runtime.WorkerContext.build(settings, redis=worker_redis, rules=rules))
+    context = runtime.WorkerContext.build(settings, redis=worker_redis, rules=rules)
+    context.watch_rules()
+    runtime.install(context)
     app = create_app(settings, redis_client=receiver_redis)
     mount_mcp(app, settings)
     app.router.routes.append(Route("/dev/inbox/{name}", inbox, methods=["GET", "POST", "PUT", "PATCH"]))

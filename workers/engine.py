@@ -6,21 +6,23 @@ Matching and rendering are pure; this module is the thin part that reads and wri
 from __future__ import annotations
 
 import logging
+import math
 import random
-from datetime import timedelta
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from router.events import Event, derived_event_id, utc_now
 from router.queue import ACTIONS_QUEUE, push_job
-from workers import outcomes, store, telemetry
-from workers.actions import mcp
-from workers.actions.http import Attempt, OutgoingRequest, send
-from workers.actions.templating import RenderError, render_string, render_value
+from workers import flow, outcomes, store, telemetry
+from workers.actions.http import Attempt, OutgoingRequest, mask_value
+from workers.actions.kinds import ACTION_KINDS
+from workers.actions.templating import RenderError, evaluate, render_value
 from workers.actions.tracing import with_traceparent
 from workers.rules.schema import Action, Rule
-from workers.runtime import WorkerContext
+from workers.runtime import Secrets, WorkerContext
 
 log = logging.getLogger("hookchain.worker")
 
@@ -51,6 +53,7 @@ def process_event(ctx: WorkerContext, event_id: str) -> list[str]:
     results = ctx.rules.evaluate(envelope)
     matched = [ctx.rules.rules[result.rule] for result in results if result.matched]
     stopped = bool(matched) and event.depth >= ctx.settings.max_depth
+    later: list[tuple[Rule, flow.Plan]] = []
     with ctx.redis.pipeline(transaction=True) as pipe:
         pipe.set(
             store.matches_key(event.id),
@@ -59,6 +62,12 @@ def process_event(ctx: WorkerContext, event_id: str) -> list[str]:
         )
         if not stopped:
             for rule in matched:
+                plan = _plan(ctx, event, rule, 0)
+                if plan is None:
+                    continue
+                if plan.delay or plan.rate_limit:
+                    later.append((rule, plan))
+                    continue
                 push_job(
                     pipe,
                     action_job_id(event.id, rule.name, 0, 1),
@@ -68,6 +77,8 @@ def process_event(ctx: WorkerContext, event_id: str) -> list[str]:
                     timeout=action_job_timeout(rule.do[0]),
                 )
         pipe.execute()
+    for rule, plan in later:
+        _enqueue(ctx, event.id, rule, 0, 1, plan.delay, plan.rate_limit)
     if stopped:
         _stop_chain(ctx, event, [rule.name for rule in matched])
         return []
@@ -75,6 +86,63 @@ def process_event(ctx: WorkerContext, event_id: str) -> list[str]:
         names = ", ".join(rule.name for rule in matched)
         log.info("event %s %s matched %s", event.type, event.id, names, extra=telemetry.ids(event))
     return [rule.name for rule in matched]
+
+
+def _plan(ctx: WorkerContext, event: Event, rule: Rule, index: int) -> flow.Plan | None:
+    """When the action runs; None when it does not (throttled, or a key template failed: recorded)."""
+    action = rule.do[index]
+    if not (action.delay or action.debounce or action.throttle or action.concurrency):
+        return flow.Plan()
+    try:
+        plan = flow.plan(
+            ctx.redis,
+            action,
+            rule.name,
+            index,
+            event.id,
+            template_context(ctx, event, rule, ctx.secrets.fork()),
+        )
+    except RenderError as exc:
+        _finish(ctx, event, rule, index, None, f"template error: {exc}")
+        return None
+    if plan.skipped:
+        _skip(ctx, event, rule, index, plan.skipped)
+        return None
+    return plan
+
+
+def _enqueue(
+    ctx: WorkerContext,
+    event_id: str,
+    rule: Rule,
+    index: int,
+    number: int,
+    delay: float,
+    rate_limit: Any,
+) -> None:
+    """Queue a run of an action later and/or under a concurrency key, with RQ's own scheduling."""
+    queue = ctx.queues[ACTIONS_QUEUE]
+    options: dict[str, Any] = {
+        "job_id": action_job_id(event_id, rule.name, index, number),
+        "job_timeout": action_job_timeout(rule.do[index]),
+        "result_ttl": 0,
+    }
+    if rate_limit is not None:
+        options["rate_limit"] = rate_limit
+    args = (event_id, rule.name, index, number)
+    if delay > 0:
+        # RQ's scheduler keeps whole seconds (it truncates); rounding up means never early.
+        when = datetime.fromtimestamp(math.ceil(time.time() + delay), UTC)
+        queue.enqueue_at(when, RUN_ACTION, *args, **options)
+    else:
+        queue.enqueue(RUN_ACTION, *args, **options)
+
+
+def _skip(ctx: WorkerContext, event: Event, rule: Rule, index: int, reason: str) -> None:
+    log.info("action %s/%s for %s skipped: %s", rule.name, rule.action_label(index), event.id, reason)
+    record = {"rule": rule.name, "action": rule.action_label(index), "attempts": [], "status": "skipped"}
+    record["reason"] = reason
+    store.save_action_record(ctx.redis, event.id, rule.name, index, record, ctx.settings.event_ttl)
 
 
 def _stop_chain(ctx: WorkerContext, event: Event, rules: list[str]) -> None:
@@ -92,84 +160,47 @@ def _stop_chain(ctx: WorkerContext, event: Event, rules: list[str]) -> None:
     outcomes.record(ctx, stop, enqueue=False)
 
 
-def template_context(ctx: WorkerContext, event: Event, rule: Rule, secrets: Any) -> dict[str, Any]:
-    records = store.load_action_records(ctx.redis, event.id) if len(rule.do) > 1 else {}
+def steps_of(records: dict[str, dict[str, Any]], rule: Rule) -> dict[str, Any]:
+    """`steps.<name>`: the outcomes of the rule's actions that have finished, by action name."""
     steps = {}
     for index in range(len(rule.do)):
         found = records.get(store.action_field(rule.name, index))
-        if found is not None:
-            steps[rule.action_label(index)] = found.get("outcome")
-    return {"event": event.to_dict(), "secrets": secrets, "steps": steps}
+        if found is not None and "outcome" in found:
+            steps[rule.action_label(index)] = found["outcome"]
+    return steps
 
 
-def render_request(action: Action, context: dict[str, Any]) -> OutgoingRequest:
-    spec = action.http
-    if spec is None:
-        raise RenderError("not an http action")
-    headers = {str(k): str(v) for k, v in render_value(spec.headers, context).items()}
-    return OutgoingRequest(
-        method=spec.method,
-        url=str(render_string(spec.url, context)),
-        headers=headers,
-        params=render_value(spec.query, context),
-        json=render_value(spec.json_body, context),
-        form=render_value(spec.form, context),
-        content=None if spec.body is None else str(render_string(spec.body, context)),
-        follow_redirects=spec.follow_redirects,
-    )
+def template_context(ctx: WorkerContext, event: Event, rule: Rule, secrets: Any) -> dict[str, Any]:
+    records = store.load_action_records(ctx.redis, event.id) if len(rule.do) > 1 else {}
+    return {"event": event.to_dict(), "secrets": secrets, "steps": steps_of(records, rule)}
 
 
-def render_tool_call(action: Action, context: dict[str, Any]) -> mcp.OutgoingToolCall:
-    spec = action.mcp
-    if spec is None:
-        raise RenderError("not an mcp action")
-    arguments = render_value(spec.arguments, context)
-    return mcp.OutgoingToolCall(
-        url=str(render_string(spec.url, context)),
-        tool=str(render_string(spec.tool, context)),
-        arguments=arguments,
-        headers={str(k): str(v) for k, v in render_value(spec.headers, context).items()},
-    )
+def render_request(action: Action, context: dict[str, Any]) -> Any:
+    """The request of an action, rendered by its kind (the same code `rules test` runs)."""
+    return ACTION_KINDS[action.kind].render(action, context)
 
 
-def attempt_action(
-    ctx: WorkerContext,
-    action: Action,
-    context: dict[str, Any],
-    *,
-    number: int,
-    key: str,
-    secrets: set[str],
-    trace: tuple[str, ...] = (),
-) -> Attempt:
-    """Render and fire one try of the action, whichever its kind. RenderError if a template fails.
+def response_view(attempt: Attempt) -> dict[str, Any]:
+    """`response` as `success_if` and `emit.data` see it."""
+    return {"status": attempt.status, "headers": attempt.headers, "json": attempt.json, "text": attempt.text}
 
-    `trace` (correlation id, event id, rule, action index, attempt) names the W3C traceparent an
-    HTTP call carries.
-    """
-    if action.mcp is not None:
-        return mcp.call_tool(
-            render_tool_call(action, context),
-            number=number,
-            timeout=action.timeout,
-            allowed=ctx.allowed,
-            idempotency_key=key,
-            secrets=secrets,
-            resolver=ctx.resolver,
-        )
-    request = render_request(action, context)
-    if trace:
-        request = with_traceparent(request, *trace)
-    return send(
-        ctx.http,
-        request,
-        number=number,
-        timeout=action.timeout,
-        allowed=ctx.allowed,
-        idempotency_key=key,
-        secrets=secrets,
-        resolver=ctx.resolver,
-    )
+
+def judge(action: Action, attempt: Attempt, context: dict[str, Any]) -> None:
+    """Apply the action's `success_if` and `retry.statuses` to an attempt that got an answer."""
+    if attempt.status is None:
+        return
+    if action.kind == "http":  # an MCP tool error rides on an HTTP 200: its kind decided already
+        attempt.retryable = action.retry.retries_status(attempt.status)
+    if action.success_if is None:
+        return
+    try:
+        verdict = bool(evaluate(action.success_if, {**context, "response": response_view(attempt)}))
+    except RenderError as exc:
+        verdict, cause = False, f"success_if failed: {exc}"
+    else:
+        cause = f"success_if {action.success_if!r} is false (HTTP {attempt.status})"
+    attempt.accepted = verdict
+    attempt.error = None if verdict else cause
 
 
 def retry_delay(action: Action, attempt: Attempt) -> float:
@@ -192,22 +223,34 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
     action = rule.do[index]
     label = rule.action_label(index)
     secrets = ctx.secrets.fork()
+    context = template_context(ctx, event, rule, secrets)
+    kind = ACTION_KINDS[action.kind]
     try:
-        attempt = attempt_action(
-            ctx,
-            action,
-            template_context(ctx, event, rule, secrets),
-            number=number,
-            key=idempotency_key(event.id, rule.name, index),
-            secrets=secrets.used,
-            trace=(event.correlation_id, event.id, rule.name, str(index), str(number)),
-        )
+        if number == 1:
+            replaced = flow.superseded(ctx.redis, action, rule.name, index, event.id, context)
+            if replaced:
+                _skip(ctx, event, rule, index, replaced)
+                return "skipped"
+        request = render_request(action, context)
+        if isinstance(request, OutgoingRequest):
+            request = with_traceparent(
+                request, event.correlation_id, event.id, rule.name, str(index), str(number)
+            )
     except RenderError as exc:
-        return _finish(ctx, event, rule, index, None, f"template error: {exc}")
+        return _finish(ctx, event, rule, index, None, f"template error: {exc}", secrets)
+    attempt: Attempt = kind.perform(
+        ctx,
+        request,
+        number=number,
+        timeout=action.timeout,
+        idempotency_key=idempotency_key(event.id, rule.name, index),
+        secrets=secrets.used,
+    )
+    judge(action, attempt, context)
     _remember_attempt(ctx, event, rule, index, attempt)
     telemetry.attempt_made(ctx, event, rule.name, label, attempt)
     if attempt.succeeded:
-        return _finish(ctx, event, rule, index, attempt, None)
+        return _finish(ctx, event, rule, index, attempt, None, secrets, context)
     attempts_left = attempt.retryable and number < action.retry.attempts
     if attempts_left:
         delay = retry_delay(action, attempt)
@@ -222,19 +265,11 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
             delay,
             extra=telemetry.ids(event, rule=rule.name, action=label),
         )
-        ctx.queues[ACTIONS_QUEUE].enqueue_in(
-            timedelta(seconds=delay),
-            RUN_ACTION,
-            event.id,
-            rule.name,
-            index,
-            number + 1,
-            job_id=action_job_id(event.id, rule.name, index, number + 1),
-            job_timeout=action_job_timeout(action),
-            result_ttl=0,
+        _enqueue(
+            ctx, event.id, rule, index, number + 1, max(delay, 0.001), flow.concurrency_limit(action, context)
         )
         return "retrying"
-    return _finish(ctx, event, rule, index, attempt, attempt.error)
+    return _finish(ctx, event, rule, index, attempt, attempt.error, secrets)
 
 
 def _remember_attempt(ctx: WorkerContext, event: Event, rule: Rule, index: int, attempt: Attempt) -> None:
@@ -251,13 +286,43 @@ def _remember_attempt(ctx: WorkerContext, event: Event, rule: Rule, index: int, 
     store.save_action_record(ctx.redis, event.id, rule.name, index, record, ctx.settings.event_ttl)
 
 
+def _carried(action: Action, attempt: Attempt | None, context: dict[str, Any] | None) -> dict[str, Any]:
+    """`emit.data`, rendered with the response in view (RenderError when a template fails)."""
+    if action.emit is None or not action.emit.data or attempt is None or context is None:
+        return {}
+    rendered: dict[str, Any] = render_value(action.emit.data, {**context, "response": response_view(attempt)})
+    return rendered
+
+
+def _step_summary(outcome: dict[str, Any]) -> dict[str, Any]:
+    """An earlier action's outcome as a later outcome event carries it: its response, not its request."""
+    return {key: value for key, value in outcome.items() if key not in ("rule", "request", "steps")}
+
+
 def _finish(
-    ctx: WorkerContext, event: Event, rule: Rule, index: int, attempt: Attempt | None, error: str | None
+    ctx: WorkerContext,
+    event: Event,
+    rule: Rule,
+    index: int,
+    attempt: Attempt | None,
+    error: str | None,
+    secrets: Secrets | None = None,
+    context: dict[str, Any] | None = None,
 ) -> str:
     action = rule.do[index]
     label = rule.action_label(index)
-    data = outcomes.outcome_data(rule.name, label, attempt, error)
+    used = secrets.used if secrets is not None else set()
+    carried: dict[str, Any] = {}
+    if error is None:
+        try:
+            carried = _carried(action, attempt, context)
+        except RenderError as exc:
+            error = f"emit.data: {exc}"
+    data = outcomes.outcome_data(rule.name, label, attempt, error, secrets=used)
+    data.update(mask_value(carried, used))
     records = store.load_action_records(ctx.redis, event.id)
+    if index > 0:
+        data["steps"] = {name: _step_summary(outcome) for name, outcome in steps_of(records, rule).items()}
     record = records.get(store.action_field(rule.name, index)) or {
         "rule": rule.name,
         "action": label,
@@ -276,21 +341,25 @@ def _finish(
             attempt.status if attempt else "-",
             extra=telemetry.ids(event, rule=rule.name, action=label),
         )
-        if action.emit:
-            outcomes.emit(ctx, event, action.emit, data, rule=rule.name, action_index=index)
+        if action.emit_type:
+            outcomes.emit(ctx, event, action.emit_type, data, rule=rule.name, action_index=index)
         outcomes.emit(ctx, event, "action.succeeded", data, rule=rule.name, action_index=index)
         if index + 1 < len(rule.do):
             nxt = index + 1
-            with ctx.redis.pipeline(transaction=True) as pipe:
-                push_job(
-                    pipe,
-                    action_job_id(event.id, rule.name, nxt, 1),
-                    RUN_ACTION,
-                    (event.id, rule.name, nxt, 1),
-                    queue=ACTIONS_QUEUE,
-                    timeout=action_job_timeout(rule.do[nxt]),
-                )
-                pipe.execute()
+            plan = _plan(ctx, event, rule, nxt)
+            if plan is not None and (plan.delay or plan.rate_limit):
+                _enqueue(ctx, event.id, rule, nxt, 1, plan.delay, plan.rate_limit)
+            elif plan is not None:
+                with ctx.redis.pipeline(transaction=True) as pipe:
+                    push_job(
+                        pipe,
+                        action_job_id(event.id, rule.name, nxt, 1),
+                        RUN_ACTION,
+                        (event.id, rule.name, nxt, 1),
+                        queue=ACTIONS_QUEUE,
+                        timeout=action_job_timeout(rule.do[nxt]),
+                    )
+                    pipe.execute()
         return "succeeded"
     log.warning(
         "action %s/%s for %s failed: %s",

@@ -7,14 +7,16 @@ from typing import Any
 
 from router.events import Event, derived_event_id
 from router.queue import accept_call
-from workers.actions.http import Attempt
+from workers.actions.http import Attempt, mask_value
 from workers.runtime import WorkerContext
 
 log = logging.getLogger("hookchain.worker")
 
 
-def outcome_data(rule: str, action: str, attempt: Attempt | None, error: str | None) -> dict[str, Any]:
-    """The `data` of an outcome event, as DESIGN.md specifies it."""
+def outcome_data(
+    rule: str, action: str, attempt: Attempt | None, error: str | None, *, secrets: set[str] | None = None
+) -> dict[str, Any]:
+    """The `data` of an outcome event, as DESIGN.md specifies it; secret values masked throughout."""
     response = None
     if attempt is not None and attempt.status is not None:
         response = {
@@ -23,13 +25,14 @@ def outcome_data(rule: str, action: str, attempt: Attempt | None, error: str | N
             "json": attempt.json,
             "text": attempt.text,
         }
-    return {
+    data = {
         "rule": rule,
         "action": action,
         "request": attempt.request if attempt is not None else None,
         "response": response,
         "error": error,
     }
+    return mask_value(data, secrets) if secrets else data
 
 
 def emit(

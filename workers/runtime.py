@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from router.settings import Settings
 from workers import store
 from workers.actions.guard import AllowList, Resolver, system_resolver
 from workers.rules import RuleSet, load_rules
+from workers.rules.reload import RulesReloader
 
 log = logging.getLogger("hookchain.worker")
 
@@ -62,9 +64,34 @@ class WorkerContext:
     resolver: Resolver = system_resolver
     queues: dict[str, Queue] = field(default_factory=dict)
     accept_script: Any = None
+    reloader: RulesReloader | None = None
 
     def __post_init__(self) -> None:
         self.accept_script = self.redis.register_script(ACCEPT_SCRIPT)
+
+    def refresh_rules(self) -> None:
+        """Pick up edited rule files (called before each job; cheap when nothing changed)."""
+        if self.reloader is not None:
+            fresh = self.reloader.poll()
+            if fresh is not None:
+                self.rules = fresh
+                store.publish_rules(self.redis, fresh.rules.values())
+
+    def watch_rules(self) -> None:
+        """Also look at the rule files every second while idle, so an edit shows up without a job."""
+        reloader = self.reloader
+        if reloader is None:
+            return
+
+        def loop() -> None:
+            while True:
+                time.sleep(reloader.interval)
+                try:
+                    self.refresh_rules()
+                except Exception:  # a watcher that dies silently would be worse than a logged error
+                    log.exception("watching the rule files failed; trying again")
+
+        threading.Thread(target=loop, name="hookchain-rules-watch", daemon=True).start()
 
     @classmethod
     def build(
@@ -78,6 +105,7 @@ class WorkerContext:
             if settings.redis_url is None:
                 raise ConfigError("REDIS_URL is not set: the worker needs Redis (or run `hookchain dev`)")
             redis = sync_client(settings.redis_url)
+        reloader = RulesReloader(Path(settings.rules_dir))
         if rules is None:
             rules = RuleSet(load_rules(Path(settings.rules_dir)))
         http = httpx.Client(
@@ -94,6 +122,7 @@ class WorkerContext:
             secrets=Secrets(os.environ),
             resolver=resolver,
             queues={name: Queue(name, connection=redis) for name in (EVENTS_QUEUE, ACTIONS_QUEUE)},
+            reloader=reloader,
         )
 
     def close(self) -> None:

@@ -81,9 +81,9 @@ def describe_action(label: str, action: Any) -> dict[str, Any]:
             "method": "MCP",
             "url": action.mcp.url,
             "tool": action.mcp.tool,
-            "emit": action.emit,
+            "emit": action.emit_type,
         }
-    return {"name": label, "method": action.http.method, "url": action.http.url, "emit": action.emit}
+    return {"name": label, "method": action.http.method, "url": action.http.url, "emit": action.emit_type}
 
 
 def record_fired(redis: Redis, rule: str, firing: dict[str, Any]) -> None:

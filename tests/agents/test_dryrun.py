@@ -67,4 +67,4 @@ def test_matched_rules_show_rendered_requests_with_secrets_masked_and_others_why
     assert investigate["request"]["arguments"] == {"repo": "acme/api", "key": "***"}
     assert investigate["request"]["headers"]["Authorization"] == "***"
     assert "tok-123" not in json.dumps(result)
-    assert broken["error"].startswith("template error:") and "nothing" in broken["error"]
+    assert "nothing" in broken["not_rendered"]  # the template error, as `rules test` shows it

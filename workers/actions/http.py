@@ -50,10 +50,14 @@ class Attempt:
     duration_ms: float = 0.0
     retryable: bool = False
     retry_after: float | None = None
+    accepted: bool | None = None
+    """The verdict of the action's `success_if`; None means the default, any 2xx."""
 
     @property
     def succeeded(self) -> bool:
-        return self.error is None and self.status is not None and 200 <= self.status < 300
+        if self.error is not None or self.status is None:
+            return False
+        return self.accepted if self.accepted is not None else 200 <= self.status < 300
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +68,17 @@ def mask(text: str, secrets: set[str]) -> str:
         if secret:
             text = text.replace(secret, MASK)
     return text
+
+
+def mask_value(value: Any, secrets: set[str]) -> Any:
+    """`mask` applied to every string value inside a JSON-like value (keys are left as they are)."""
+    if isinstance(value, str):
+        return mask(value, secrets)
+    if isinstance(value, dict):
+        return {k: mask_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_value(item, secrets) for item in value]
+    return value
 
 
 def described_request(request: OutgoingRequest, secrets: set[str]) -> dict[str, Any]:

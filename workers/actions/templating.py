@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 MAX_OUTPUT_CHARS = 1_000_000
@@ -45,11 +45,29 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+class _Omit:
+    """`omit` in a template: the field it is the value of is left out of the request."""
+
+    def __repr__(self) -> str:
+        return "omit"
+
+
+OMIT: Any = _Omit()
+REGEX_INPUT_CAP = 100_000
+
+
 def _finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _regex_search(value: Any, pattern: str, group: int = 0) -> str | None:
+    """`{{ text | regex_search('[A-Z]+-[0-9]+') }}`: the first match (or its group), else None."""
+    found = re.search(pattern, str(value)[:REGEX_INPUT_CAP])
+    return found.group(group) if found else None
+
+
 ENVIRONMENT = _Sandbox(undefined=StrictUndefined, finalize=_finalize, autoescape=False)
+ENVIRONMENT.filters["regex_search"] = _regex_search
 
 
 @lru_cache(maxsize=4096)
@@ -111,17 +129,45 @@ def render_string(text: str, context: Mapping[str, Any]) -> Any:
 
 
 def render_value(value: Any, context: Mapping[str, Any]) -> Any:
-    """Render every string inside a JSON-like structure."""
+    """Render every string inside a JSON-like structure; entries rendered to `omit` are left out."""
     if isinstance(value, str):
         return render_string(value, context)
     if isinstance(value, dict):
-        return {
+        rendered = {
             render_string(k, context) if isinstance(k, str) else k: render_value(v, context)
             for k, v in value.items()
         }
+        return {k: v for k, v in rendered.items() if v is not OMIT}
     if isinstance(value, list):
-        return [render_value(item, context) for item in value]
+        return [item for item in (render_value(item, context) for item in value) if item is not OMIT]
     return value
+
+
+def secret_references(text: str, *, expression: bool = False) -> set[str]:
+    """Names read as `secrets.NAME` (or `secrets['NAME']`) without a `| default(...)` to fall back on."""
+    if "secrets" not in text:
+        return set()
+    try:
+        match = None if expression else _SINGLE_EXPRESSION.match(text)
+        source = match.group("expr") if match else text
+        tree = ENVIRONMENT.parse("{{ " + source + " }}") if (expression or match) else ENVIRONMENT.parse(text)
+    except TemplateSyntaxError:
+        return set()
+    names: set[str] = set()
+    defaulted: set[int] = set()
+    for node in tree.find_all(nodes.Filter):
+        if node.name == "default" and node.node is not None:
+            defaulted.update(id(inner) for inner in node.node.find_all((nodes.Getattr, nodes.Getitem)))
+            defaulted.add(id(node.node))
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if id(node) in defaulted:
+            continue
+        if isinstance(node.node, nodes.Name) and node.node.name == "secrets":
+            if isinstance(node, nodes.Getattr):
+                names.add(node.attr)
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                names.add(node.arg.value)
+    return names
 
 
 def evaluate(expression: str, context: Mapping[str, Any]) -> Any:

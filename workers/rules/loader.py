@@ -7,7 +7,7 @@ so `on:` stays `on`.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,20 @@ import yaml
 from pydantic import ValidationError
 
 from router.errors import HookchainError
-from workers.actions.templating import check_expression, check_template
-from workers.rules.schema import ACTION_KINDS, Action, HttpRequest, McpToolCall, RetryPolicy, Rule
+from workers.actions.templating import check_expression, check_template, secret_references
+from workers.rules.schema import (
+    Action,
+    Auth,
+    BasicAuth,
+    Concurrency,
+    Debounce,
+    Emit,
+    HttpRequest,
+    McpToolCall,
+    RetryPolicy,
+    Rule,
+    Throttle,
+)
 
 RULE_SUFFIXES = (".yml", ".yaml")
 Location = tuple[int, int]  # 1-based line and column
@@ -81,21 +93,29 @@ class _Document:
         return (1, 1)
 
 
+def _fields(model: type[Any]) -> set[str]:
+    return {f.alias or name for name, f in model.model_fields.items() if name != "origin"}
+
+
 _FIELDS_BY_MODEL: dict[str, set[str]] = {
-    "rule": {f.alias or name for name, f in Rule.model_fields.items() if name != "origin"},
-    "action": {f.alias or name for name, f in Action.model_fields.items()},
-    "http": {f.alias or name for name, f in HttpRequest.model_fields.items()},
-    "mcp": {f.alias or name for name, f in McpToolCall.model_fields.items()},
-    "retry": {f.alias or name for name, f in RetryPolicy.model_fields.items()},
+    "rule": _fields(Rule),
+    "do": _fields(Action),
+    "http": _fields(HttpRequest),
+    "mcp": _fields(McpToolCall),
+    "retry": _fields(RetryPolicy),
+    "auth": _fields(Auth),
+    "basic": _fields(BasicAuth),
+    "emit": _fields(Emit),
+    "debounce": _fields(Debounce),
+    "throttle": _fields(Throttle),
+    "concurrency": _fields(Concurrency),
 }
 
 
 def _known_fields(path: PathKey) -> set[str]:
     names = [p for p in path if isinstance(p, str)]
-    if names and names[-1] in ("http", "mcp", "retry"):
+    if names and names[-1] in _FIELDS_BY_MODEL:
         return _FIELDS_BY_MODEL[names[-1]]
-    if names and names[-1] == "do":
-        return _FIELDS_BY_MODEL["action"]
     return _FIELDS_BY_MODEL["rule"]
 
 
@@ -138,23 +158,42 @@ def _templates_in(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
             yield from _templates_in(item, (*path, index))
 
 
-def _check_rule_text(rule: Rule, raw: dict[str, Any], base: PathKey) -> Iterator[tuple[PathKey, str]]:
-    if rule.if_ is not None:
-        problem = check_expression(rule.if_)
-        if problem:
-            yield (*base, "if"), problem
+TEMPLATED_ACTION_FIELDS = ("http", "mcp", "with", "emit", "debounce", "throttle", "concurrency")
+EXPRESSION_ACTION_FIELDS = ("success_if",)
+
+
+def _rule_texts(raw: dict[str, Any], base: PathKey) -> Iterator[tuple[PathKey, str, bool]]:
+    """Every template (and expression, flagged True) a rule holds, with its path."""
+    if isinstance(raw.get("if"), str):
+        yield (*base, "if"), raw["if"], True
     for index, action in enumerate(raw.get("do") or []):
         if not isinstance(action, dict):
             continue
-        for kind in ACTION_KINDS:
-            for path, text in _templates_in(action.get(kind), (*base, "do", index, kind)):
-                problem = check_template(text)
-                if problem:
-                    yield path, problem
+        for name in TEMPLATED_ACTION_FIELDS:
+            for path, text in _templates_in(action.get(name), (*base, "do", index, name)):
+                yield path, text, False
+        for name in EXPRESSION_ACTION_FIELDS:
+            if isinstance(action.get(name), str):
+                yield (*base, "do", index, name), action[name], True
 
 
-def load_rules_text(text: str, file: str) -> tuple[list[Rule], list[RuleError]]:
-    """Rules of one file and every problem found in it."""
+def _check_rule_text(
+    raw: dict[str, Any], base: PathKey, environ: Mapping[str, str] | None
+) -> Iterator[tuple[PathKey, str]]:
+    for path, text, is_expression in _rule_texts(raw, base):
+        problem = check_expression(text) if is_expression else check_template(text)
+        if problem:
+            yield path, problem
+        elif environ is not None:
+            for name in sorted(secret_references(text, expression=is_expression)):
+                if name not in environ:
+                    yield path, f"secrets.{name} is not set in the environment (or write | default(...))"
+
+
+def load_rules_text(
+    text: str, file: str, environ: Mapping[str, str] | None = None
+) -> tuple[list[Rule], list[RuleError]]:
+    """Rules of one file and every problem found in it; with `environ`, unset secrets are problems too."""
     errors: list[RuleError] = []
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
@@ -178,9 +217,11 @@ def load_rules_text(text: str, file: str) -> tuple[list[Rule], list[RuleError]]:
             if not isinstance(raw, dict):
                 errors.append(RuleError(file, *doc.locate(base), "a rule must be a mapping"))
                 continue
+            valid = True
             try:
                 rule = Rule.model_validate({**raw, "origin": f"{file}:{doc.locate(base)[0]}"})
             except ValidationError as exc:
+                valid = False
                 for err in exc.errors():
                     path = (*base, *err["loc"])
                     if err["type"] == "extra_forbidden":
@@ -191,13 +232,14 @@ def load_rules_text(text: str, file: str) -> tuple[list[Rule], list[RuleError]]:
                         where = ".".join(str(p) for p in err["loc"]) or "rule"
                         message = f"{where}: {err['msg'].removeprefix('Value error, ')}"
                     errors.append(RuleError(file, line, column, message))
-                continue
-            problems = list(_check_rule_text(rule, raw, base))
+            # Templates, expressions and secrets are checked even when the structure is wrong: every
+            # problem of the file at once.
+            problems = list(_check_rule_text(raw, base, environ))
             for path, message in problems:
                 errors.append(
                     RuleError(file, *doc.locate(path), f"{'.'.join(map(str, path[len(base) :]))}: {message}")
                 )
-            if not problems:
+            if valid and not problems:
                 rules.append(rule)
     return rules, sorted(errors, key=lambda e: (e.line, e.column))
 
@@ -208,8 +250,11 @@ def rule_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
 
 
-def load_rules(paths: Path | Iterable[Path]) -> list[Rule]:
-    """Every rule under the given files or folders; RuleFileError lists all problems at once."""
+def load_rules(paths: Path | Iterable[Path], environ: Mapping[str, str] | None = None) -> list[Rule]:
+    """Every rule under the given files or folders; RuleFileError lists all problems at once.
+
+    With `environ`, a template that reads a secret not set there (and has no default) is a problem.
+    """
     roots = [paths] if isinstance(paths, Path) else list(paths)
     rules: list[Rule] = []
     errors: list[RuleError] = []
@@ -223,7 +268,7 @@ def load_rules(paths: Path | Iterable[Path]) -> list[Rule]:
             except (OSError, UnicodeDecodeError) as exc:
                 errors.append(RuleError(str(file), 1, 1, f"cannot read: {exc}"))
                 continue
-            found, problems = load_rules_text(text, str(file))
+            found, problems = load_rules_text(text, str(file), environ)
             rules.extend(found)
             errors.extend(problems)
     seen: dict[str, Rule] = {}

@@ -6,7 +6,7 @@ not with all the rules there are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -61,6 +61,45 @@ def value_matches(expected: Any, actual: Any) -> bool:
     return bool(expected == actual)
 
 
+def _present(wanted: Any, actual: Any) -> str | None:
+    there = actual is not _MISSING and actual is not None
+    if there == bool(wanted):
+        return None
+    return "is absent" if wanted else f"is present ({actual!r})"
+
+
+def _absent(wanted: Any, actual: Any) -> str | None:
+    return _present(not wanted, actual)
+
+
+def _not(unwanted: Any, actual: Any) -> str | None:
+    if actual is not _MISSING and value_matches(unwanted, actual):
+        return f"is {actual!r}, which it must not be"
+    return None
+
+
+MATCH_TESTS: dict[str, Callable[[Any, Any], str | None]] = {
+    "present": _present,
+    "absent": _absent,
+    "not": _not,
+}
+"""`match: {path: {<test>: argument}}`: each test gives why it failed, or None. Names are checked at load."""
+
+
+def condition_failure(path: str, expected: Any, envelope: Mapping[str, Any]) -> str | None:
+    """Why one `match:` entry does not hold for the event, or None when it does."""
+    actual = lookup(envelope, path)
+    if isinstance(expected, Mapping):
+        ((name, argument),) = expected.items()
+        failure = MATCH_TESTS[name](argument, actual)
+        return None if failure is None else f"{path} {failure}"
+    if actual is _MISSING:
+        return f"{path} is absent"
+    if not value_matches(expected, actual):
+        return f"{path} is {actual!r}, not {expected!r}"
+    return None
+
+
 def match_rule(rule: Rule, envelope: Mapping[str, Any]) -> MatchResult:
     event_type = envelope.get("type", "")
     if not rule.enabled:
@@ -68,11 +107,9 @@ def match_rule(rule: Rule, envelope: Mapping[str, Any]) -> MatchResult:
     if not any(trigger_matches(pattern, event_type) for pattern in rule.on):
         return MatchResult(rule.name, False, f"on: {event_type!r} is not one of {rule.on}")
     for path, expected in rule.match.items():
-        actual = lookup(envelope, path)
-        if actual is _MISSING:
-            return MatchResult(rule.name, False, f"match: {path} is absent")
-        if not value_matches(expected, actual):
-            return MatchResult(rule.name, False, f"match: {path} is {actual!r}, not {expected!r}")
+        failure = condition_failure(path, expected, envelope)
+        if failure is not None:
+            return MatchResult(rule.name, False, f"match: {failure}")
     if rule.if_ is not None:
         try:
             verdict = evaluate(rule.if_, {"event": envelope})
@@ -83,18 +120,29 @@ def match_rule(rule: Rule, envelope: Mapping[str, Any]) -> MatchResult:
     return MatchResult(rule.name, True)
 
 
+def _first_segment(pattern: str) -> str | None:
+    """`ci` for `ci.*`; None when the first dotted segment itself has a glob (`*.failed`)."""
+    head = pattern.split(".", 1)[0]
+    return None if is_glob(head) or head == pattern else head
+
+
 class RuleSet:
-    """Rules indexed by the event types they react to."""
+    """Rules indexed by the event types they react to.
+
+    Exact types are a dict lookup. Globs are bucketed by their first dotted segment (`ci.*` under
+    `ci`), so an event only meets the globs that share its first segment, plus the few whose first
+    segment is itself a glob.
+    """
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules: dict[str, Rule] = {}
         self._exact: dict[str, list[Rule]] = {}
-        self._globs: list[tuple[str, Rule]] = []
+        self._globs: dict[str | None, list[tuple[str, Rule]]] = {}
         for rule in rules:
             self.rules[rule.name] = rule
             for pattern in dict.fromkeys(rule.on):
                 if is_glob(pattern):
-                    self._globs.append((pattern, rule))
+                    self._globs.setdefault(_first_segment(pattern), []).append((pattern, rule))
                 else:
                     self._exact.setdefault(pattern, []).append(rule)
 
@@ -102,12 +150,14 @@ class RuleSet:
         return len(self.rules)
 
     def candidates(self, event_type: str) -> list[Rule]:
-        """Rules whose `on:` names this type, in the order they were loaded, each once."""
+        """Rules whose `on:` names this type, each once: exact names first, then globs."""
         found = {rule.name: rule for rule in self._exact.get(event_type, ())}
         if event_type not in EXACT_ONLY_TYPES:
-            for pattern, rule in self._globs:
-                if rule.name not in found and fnmatchcase(event_type, pattern):
-                    found[rule.name] = rule
+            head = event_type.split(".", 1)[0]
+            for bucket in (self._globs.get(head, ()), self._globs.get(None, ())):
+                for pattern, rule in bucket:
+                    if rule.name not in found and fnmatchcase(event_type, pattern):
+                        found[rule.name] = rule
         return list(found.values())
 
     def listens_to(self, event_type: str) -> bool:

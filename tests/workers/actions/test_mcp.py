@@ -7,7 +7,7 @@ import pytest
 from tests.agent_server import AgentServer
 from workers.actions.guard import AllowList
 from workers.actions.mcp import OutgoingToolCall, call_tool
-from workers.engine import render_tool_call
+from workers.actions.mcp_kind import render as render_tool_call
 from workers.rules.schema import Action
 
 LOOPBACK = AllowList.parse(["127.0.0.1"])

@@ -36,7 +36,7 @@ def test_design_minimal_form_loads():
     assert rule.match == {"repo": "acme/api", "branch": "main"}
     assert rule.if_ == "event.actor != 'dependabot[bot]'"
     assert rule.do[0].http.json_body == {"ref": "{{ event.sha }}", "environment": "staging"}
-    assert rule.do[0].emit == "deploy.requested"
+    assert rule.do[0].emit_type == "deploy.requested"
     assert rule.do[0].retry.attempts == 4
 
 
@@ -169,10 +169,10 @@ def test_an_mcp_action_loads():
 @pytest.mark.parametrize(
     ("action", "message"),
     [
-        ("  - emit: x\n", "r.yaml:5:5: do.0: an action needs exactly one of http, mcp (given: none)"),
+        ("  - emit: x\n", "r.yaml:5:5: do.0: an action needs exactly one of http, mcp, preset"),
         (
             "  - http: {url: 'https://a.example'}\n    mcp: {url: 'https://b.example', tool: t}\n",
-            "r.yaml:5:5: do.0: an action needs exactly one of http, mcp (given: http, mcp)",
+            "r.yaml:5:5: do.0: an action needs exactly one of http, mcp, preset",
         ),
         (
             "  - mcp: {url: 'https://b.example', tool: t, argments: {}}\n",
@@ -188,3 +188,100 @@ def test_mcp_action_mistakes_are_reported_with_file_and_line(action: str, messag
     rules, errors = load_rules_text(f"name: x\non: push\n\ndo:\n{action}", "r.yaml")
     assert rules == []
     assert str(errors[0]).startswith(message), errors
+
+
+def test_typos_in_nested_language_fields_get_suggestions():
+    text = """name: x
+on: push
+do:
+  - http: {url: "https://x.example", auth: {baerer: t}}
+    debounce: {key: k, wiat: 5m}
+    sucess_if: "response.status == 200"
+"""
+    found = errors_of(text)
+    assert "rules/x.yaml:4:45: unknown field 'baerer' (did you mean 'bearer'?)" in found
+    assert "rules/x.yaml:5:24: unknown field 'wiat' (did you mean 'wait'?)" in found
+    assert "rules/x.yaml:6:5: unknown field 'sucess_if' (did you mean 'success_if'?)" in found
+
+
+def test_durations_accept_units():
+    rules, errors = load_rules_text(
+        "name: x\non: push\ndo:\n  - http: {url: 'https://x.example'}\n    delay: 90s\n"
+        "    throttle: {key: k, per: 5m}\n    debounce: {key: k, wait: 250ms}\n",
+        "r.yaml",
+    )
+    assert errors == []
+    action = rules[0].do[0]
+    assert (action.delay, action.throttle.per, action.debounce.wait) == (90.0, 300.0, 0.25)
+    (error,) = errors_of("name: x\non: push\ndo:\n  - http: {url: 'https://x.example'}\n    delay: soon\n")
+    assert "rules/x.yaml:5:12:" in error and "'soon' is not a duration" in error
+
+
+def test_unset_secret_is_a_problem_when_checking_against_the_environment():
+    text = """name: x
+on: push
+do:
+  - http:
+      url: "{{ secrets.HOOK_URL | default('https://x.example') }}"
+      auth: {bearer: "{{ secrets.DEPLOY_TOKEN }}"}
+"""
+    rules, errors = load_rules_text(text, "rules/x.yaml", environ={})
+    assert rules == []
+    assert [str(e) for e in errors] == [
+        "rules/x.yaml:6:22: do.0.http.auth.bearer: secrets.DEPLOY_TOKEN is not set in the environment "
+        "(or write | default(...))"
+    ]
+    rules, errors = load_rules_text(text, "rules/x.yaml", environ={"DEPLOY_TOKEN": "t"})
+    assert errors == [] and len(rules) == 1
+
+
+def test_emit_data_may_not_overwrite_outcome_fields():
+    text = (
+        "name: x\non: push\ndo:\n  - http: {url: 'https://x.example'}\n"
+        "    emit: {type: t, data: {error: x}}\n"
+    )
+    (error,) = errors_of(text)
+    assert "emit.data may not set error" in error
+
+
+def test_one_action_kind_and_unique_action_names():
+    found = errors_of("name: x\non: push\ndo:\n  - name: a\n    emit: done\n")
+    assert any("an action needs exactly one of http, mcp, preset" in e for e in found)
+    found = errors_of(
+        "name: x\non: push\ndo:\n  - {name: a, http: {url: 'https://x.example'}}\n"
+        "  - {name: a, http: {url: 'https://x.example'}}\n"
+    )
+    assert any("action names must differ within a rule: a" in e for e in found)
+
+
+def test_unknown_match_test_is_an_error_not_a_silent_false():
+    (error,) = errors_of(
+        "name: x\non: push\nmatch: {data.x: {exists: true}}\ndo: [{http: {url: 'https://x.example'}}]\n"
+    )
+    assert "match.data.x: a mapping names one test, one of present, absent, not (not exists)" in error
+
+
+def test_templates_in_every_templated_field_are_checked():
+    text = """name: x
+on: push
+do:
+  - preset: slack.webhook
+    with: {url: "https://x.example", text: "{{ event.repo }"}
+    success_if: "response.status =="
+    concurrency: "{{ event.repo"
+"""
+    found = errors_of(text)
+    assert any(e.startswith("rules/x.yaml:5:44: do.0.with.text: template syntax") for e in found)
+    assert any(e.startswith("rules/x.yaml:6:17: do.0.success_if: expression syntax") for e in found)
+    assert any(e.startswith("rules/x.yaml:7:18: do.0.concurrency: template syntax") for e in found)
+
+
+def test_shipped_release_pipeline_loads_and_needs_no_secret_to_check():
+    rules = load_rules(REPO_RULES / "release-pipeline", environ={})
+    assert {rule.name for rule in rules} == {
+        "release-pipeline.deploy",
+        "release-pipeline.smoke-tests",
+        "release-pipeline.announce",
+        "release-pipeline.ticket",
+        "release-alert",
+    }

@@ -77,3 +77,25 @@ def test_rule_set_index_only_evaluates_candidates():
     assert [r.rule for r in results] == ["exact", "glob"]
     assert index.listens_to("custom.7")
     assert not index.listens_to("action.succeeded")
+
+
+def test_present_absent_and_not():
+    assert match_rule(rule("name: r\non: ci.passed\nmatch: {pr: {present: true}}"), EVENT).matched
+    assert match_rule(rule("name: r\non: ci.passed\nmatch: {data.nope: {absent: true}}"), EVENT).matched
+    miss = match_rule(rule("name: r\non: ci.passed\nmatch: {data.nope: {present: true}}"), EVENT)
+    assert miss.reason == "match: data.nope is absent"
+    miss = match_rule(rule("name: r\non: ci.passed\nmatch: {actor: {absent: true}}"), EVENT)
+    assert miss.reason == "match: actor is present ('octocat')"
+    miss = match_rule(rule("name: r\non: ci.passed\nmatch: {actor: {not: ['octo*', 'bot']}}"), EVENT)
+    assert miss.reason == "match: actor is 'octocat', which it must not be"
+    assert match_rule(rule("name: r\non: ci.passed\nmatch: {actor: {not: 'dependabot[bot]'}}"), EVENT).matched
+    assert match_rule(rule("name: r\non: ci.passed\nmatch: {data.labels.1: b}"), EVENT).matched
+
+
+def test_globs_are_bucketed_by_first_segment():
+    rules = [rule(f"name: g{i}\non: 'custom{i}.*'") for i in range(300)]
+    rules += [rule("name: ci-glob\non: 'ci.*'"), rule("name: any-passed\non: '*.passed'")]
+    index = RuleSet(rules)
+    assert [r.name for r in index.candidates("ci.passed")] == ["ci-glob", "any-passed"]
+    assert [r.name for r in index.candidates("custom7.x")] == ["g7"]
+    assert index._globs.get("ci") and len(index._globs[None]) == 1
