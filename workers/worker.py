@@ -18,6 +18,7 @@ from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty, UnixSignalDeathPenalty
 
 from router.queue import ACTIONS_QUEUE, EVENTS_QUEUE
+from workers.threaded import ThreadPoolWorker
 
 log = logging.getLogger("hookchain.worker")
 
@@ -77,15 +78,34 @@ class SchedulerThread(threading.Thread):
         self._stop.set()
 
 
+class ConcurrentHookchainWorker(ThreadPoolWorker):
+    """Up to `concurrency` hookchain jobs at a time in one process (see workers/threaded.py)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("worker_ttl", WORKER_TTL)
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
+        super().__init__(*args, **kwargs)
+
+
+def make_worker(
+    connection: Redis, *, concurrency: int = 1, name: str | None = None
+) -> HookchainWorker | ConcurrentHookchainWorker:
+    """One job at a time on RQ's SimpleWorker, or several on a thread pool."""
+    if concurrency == 1:
+        return HookchainWorker(list(QUEUES), connection=connection, name=name)
+    return ConcurrentHookchainWorker(list(QUEUES), connection=connection, name=name, concurrency=concurrency)
+
+
 def run_worker(
     connection: Redis,
     *,
     burst: bool = False,
     name: str | None = None,
     stop_event: threading.Event | None = None,
+    concurrency: int = 1,
 ) -> None:
-    """Work the hookchain queues until stopped (SIGTERM finishes the current job first)."""
-    worker = HookchainWorker(list(QUEUES), connection=connection, name=name)
+    """Work the hookchain queues until stopped (SIGTERM finishes the jobs in flight first)."""
+    worker = make_worker(connection, concurrency=concurrency, name=name)
     scheduler = SchedulerThread(connection)
     scheduler.start()
     if stop_event is not None:
@@ -99,6 +119,6 @@ def run_worker(
         scheduler.join(timeout=5)
 
 
-def _stop_when_set(event: threading.Event, worker: HookchainWorker) -> None:
+def _stop_when_set(event: threading.Event, worker: HookchainWorker | ConcurrentHookchainWorker) -> None:
     event.wait()
     worker._stop_requested = True
