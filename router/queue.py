@@ -53,7 +53,8 @@ def event_job_id(event_id: str) -> str:
 
 
 # KEYS: dedupe, event record, event log, job hash, queue list, queue set
-# ARGV: event id, dedupe ttl, event json, event ttl, now (s), job id ("" = record only), hset pairs...
+# ARGV: event id, dedupe ttl, event json, event ttl, now (s), job id ("" = record only),
+#       the job hash's field/value pairs packed into one string (see pack_fields)
 ACCEPT_SCRIPT = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return existing end
@@ -62,7 +63,14 @@ redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[4]))
 if ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[4], unpack(ARGV, 7))
+  local fields, blob, pos = {}, ARGV[7], 1
+  while pos <= #blob do
+    local colon = string.find(blob, ':', pos, true)
+    local size = tonumber(string.sub(blob, pos, colon - 1))
+    fields[#fields + 1] = string.sub(blob, colon + 1, colon + size)
+    pos = colon + size + 1
+  end
+  redis.call('HSET', KEYS[4], unpack(fields))
   redis.call('RPUSH', KEYS[5], ARGV[6])
   redis.call('SADD', KEYS[6], KEYS[5])
 end
@@ -112,10 +120,30 @@ def accept_call(
     ]
     args: list[Any] = [event.id, dedupe_ttl, event.to_json(), event_ttl, f"{time.time():.6f}", job_id]
     if enqueue:
-        args += job_hash_fields(
-            job_id, PROCESS_EVENT, (event.id,), queue=EVENTS_QUEUE, timeout=EVENT_JOB_TIMEOUT
+        args.append(
+            pack_fields(
+                job_hash_fields(
+                    job_id, PROCESS_EVENT, (event.id,), queue=EVENTS_QUEUE, timeout=EVENT_JOB_TIMEOUT
+                )
+            )
         )
     return keys, args
+
+
+def pack_fields(values: Sequence[Any]) -> bytes:
+    """`len:bytes` for each value, as one argument: a client packs one argument much faster than
+    thirty (redis-py's asyncio packer is pure Python, ~1.5 µs an argument)."""
+    parts: list[bytes] = []
+    for value in values:
+        if isinstance(value, bytes):
+            raw = value
+        elif isinstance(value, str):  # str.encode, not str(): a str enum's value, not its name
+            raw = value.encode()
+        else:
+            raw = str(value).encode()
+        parts.append(b"%d:" % len(raw))
+        parts.append(raw)
+    return b"".join(parts)
 
 
 def duplicate_of(result: Any) -> str | None:
