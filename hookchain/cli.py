@@ -18,7 +18,7 @@ from router.settings import Settings
 from workers.rules import RuleFileError, RuleSet, load_rules
 
 SAMPLES = Path(__file__).parent / "samples"
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 32
 """Jobs in flight per worker process: enough that a slow API does not hold up every other event."""
 
 

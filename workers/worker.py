@@ -54,13 +54,15 @@ class SchedulerThread(threading.Thread):
         super().__init__(name="hookchain-scheduler", daemon=True)
         self.scheduler = RQScheduler(list(queues), connection=connection, interval=SCHEDULER_INTERVAL)
         self.scheduler._connection = connection  # share the worker's client instead of a new pool
-        self._stop = threading.Event()
+        if not log.isEnabledFor(logging.DEBUG):
+            logging.getLogger("rq.scheduler").setLevel(logging.WARNING)
+        self._stopping = threading.Event()
 
     def run(self) -> None:
         scheduler = self.scheduler
         scheduler.register_birth()
         try:
-            while not self._stop.is_set():
+            while not self._stopping.is_set():
                 try:
                     if scheduler.should_reacquire_locks:
                         scheduler.acquire_locks()
@@ -69,13 +71,13 @@ class SchedulerThread(threading.Thread):
                         scheduler.enqueue_scheduled_jobs()
                 except Exception:
                     log.exception("scheduler pass failed; trying again")
-                self._stop.wait(SCHEDULER_INTERVAL)
+                self._stopping.wait(SCHEDULER_INTERVAL)
         finally:
             scheduler.release_locks()
             scheduler.register_death()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
 
 
 class ConcurrentHookchainWorker(ThreadPoolWorker):
