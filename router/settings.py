@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from router.connection import sentinel_target
 from router.errors import ConfigError
 
 PROVIDER_NAMES = (
@@ -70,6 +71,16 @@ class Settings(BaseModel):
             raw = env.get(var)
             if raw not in (None, ""):
                 values[field] = raw
+        sentinels = env.get("HOOKCHAIN_REDIS_SENTINELS", "").strip()
+        service = env.get("HOOKCHAIN_REDIS_SENTINEL_SERVICE", "").strip()
+        if sentinels or service:
+            if not (sentinels and service):
+                raise ConfigError(
+                    "set both HOOKCHAIN_REDIS_SENTINELS (host:port,...) and HOOKCHAIN_REDIS_SENTINEL_SERVICE"
+                )
+            if values.get("redis_url"):
+                raise ConfigError("set REDIS_URL or the HOOKCHAIN_REDIS_SENTINEL* settings, not both")
+            values["redis_url"] = f"redis+sentinel://{sentinels.replace(' ', '')}/{service}"
         if "allowed_targets" in values:
             values["allowed_targets"] = tuple(
                 part.strip() for part in values["allowed_targets"].split(",") if part.strip()
@@ -87,6 +98,13 @@ class Settings(BaseModel):
                 f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
             )
             raise ConfigError(f"invalid settings: {problems}") from None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            sentinel_target(value)  # a malformed Sentinel URL is refused at start, with an example
+        return value
 
     def secret_for(self, provider: str) -> str | None:
         secret = self.provider_secrets.get(provider)

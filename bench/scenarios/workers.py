@@ -69,7 +69,7 @@ def measure(ctx: Context, *, bare: bool, processes: int, concurrency: int, delay
         while worker.alive() and time.monotonic() < deadline:
             peak = max(peak, rss_mb(worker.pid))
             time.sleep(0.2)
-        if worker.alive():
+        if worker.alive() or worker.popen.returncode != 0:
             raise BenchError(f"worker did not finish its burst:\n{worker.output()[-2000:]}")
         wait_until(lambda: len(arrivals(target)) >= count, timeout=5)
         found = arrivals(target)
