@@ -43,6 +43,23 @@ class SentinelSetup:
         return int(port)
 
 
+def fail_over(setup: SentinelSetup) -> None:
+    """Ask the sentinel to promote the replica (as it would if the master died) and wait for it."""
+
+    def promoted() -> bool:
+        try:
+            setup.sentinel().execute_command("SENTINEL", "FAILOVER", SERVICE)
+        except redis.ResponseError:  # NOGOODSLAVE until the sentinel has seen the replica in sync
+            return False
+        return True
+
+    assert wait_until(promoted, timeout=60, interval=0.5)
+    assert wait_until(lambda: setup.master_port_now() == setup.replica_port, timeout=30)
+    # The old master is demoted too (a dead one would simply be gone): no write can land on it.
+    old = redis.Redis(port=setup.master_port)
+    assert wait_until(lambda: old.info("replication")["role"] == "slave", timeout=30)
+
+
 def start_server(tmp: Path, *args: str) -> subprocess.Popen[bytes]:
     assert REDIS_SERVER is not None
     return subprocess.Popen(
@@ -111,7 +128,6 @@ def test_client_finds_the_master_through_the_sentinel_and_follows_a_failover(sen
     client.set("hookchain:test", "before")
     assert redis.Redis(port=sentinel_setup.master_port).get("hookchain:test") == b"before"
 
-    # The sentinel learns of the replica from the master; then force a failover to it.
     assert wait_until(lambda: bool(sentinel_setup.sentinel().sentinel_slaves(SERVICE)), timeout=30)
     assert wait_until(
         lambda: redis.Redis(port=sentinel_setup.replica_port).get("hookchain:test") == b"before"
@@ -129,7 +145,7 @@ def test_client_finds_the_master_through_the_sentinel_and_follows_a_failover(sen
     assert wait_until(writes_reach_the_new_master, timeout=30)
 
 
-def test_web_and_worker_run_a_chain_through_sentinel(
+def test_web_and_worker_run_chains_through_sentinel_and_across_a_failover(
     sentinel_setup: SentinelSetup, stack: Stack, rules_dir: Path, target: HTTPServer
 ):
     (rules_dir / "rule.yaml").write_text(
@@ -151,3 +167,14 @@ def test_web_and_worker_run_a_chain_through_sentinel(
     assert wait_until(lambda: len(target.log) == 1, timeout=30), stack.processes[-1].output()
     master = redis.Redis(port=sentinel_setup.master_port)
     assert master.exists(f"hookchain:event:{delivery}")  # written to the master the sentinel named
+
+    fail_over(sentinel_setup)
+
+    after = f"sentinel-after-{uuid.uuid4().hex}"
+
+    def accepted() -> bool:  # 503 while the receiver finds the new master; the provider would resend
+        return post_github(stack.url, body, "pull_request", after).status_code in (200, 202)
+
+    assert wait_until(accepted, timeout=30)
+    assert wait_until(lambda: len(target.log) == 2, timeout=60), stack.processes[-1].output()
+    assert redis.Redis(port=sentinel_setup.replica_port).exists(f"hookchain:event:{after}")
