@@ -198,3 +198,31 @@ def test_processes_are_supervised_and_a_dead_one_is_replaced(
 
     pool.popen.send_signal(signal.SIGTERM)
     assert pool.popen.wait(timeout=30) == 0, pool.output()
+
+
+@pytest.mark.parametrize("slow_target", [0.5], indirect=True)
+def test_rq_per_key_concurrency_limits_still_hold_with_threads(
+    stack: Stack, slow_target: SlowTarget, real_redis: redis.Redis
+):
+    from rq import Queue
+    from rq.rate_limit import RateLimit
+
+    queue = Queue(EVENTS_QUEUE, connection=real_redis)
+    limited = [f"limited-{n}" for n in range(4)]
+    for ident in limited:  # e.g. one repo+branch: one at a time, across every thread and process
+        queue.enqueue(
+            "bench.jobs.post_once", f"{slow_target.url}/call", ident, rate_limit=RateLimit("repo:main", 1)
+        )
+    worker = stack.start("worker", "--concurrency", "4", "--burst", name="worker")
+    assert worker.popen.wait(timeout=60) == 0, worker.output()
+    assert sorted(slow_target.arrived()) == sorted(limited)
+    assert slow_target.state()["most_in_flight"] == 1  # the limit, not the 4 threads, decided
+
+    free = [f"free-{n}" for n in range(4)]
+    httpx.post(f"{slow_target.url}/reset", timeout=5)
+    for ident in free:
+        queue.enqueue("bench.jobs.post_once", f"{slow_target.url}/call", ident)
+    worker = stack.start("worker", "--concurrency", "4", "--burst", name="worker-free")
+    assert worker.popen.wait(timeout=60) == 0, worker.output()
+    assert sorted(slow_target.arrived()) == sorted(free)
+    assert slow_target.state()["most_in_flight"] >= 2  # without the limit the same jobs overlap
