@@ -226,3 +226,19 @@ def test_rq_per_key_concurrency_limits_still_hold_with_threads(
     assert worker.popen.wait(timeout=60) == 0, worker.output()
     assert sorted(slow_target.arrived()) == sorted(free)
     assert slow_target.state()["most_in_flight"] >= 2  # without the limit the same jobs overlap
+
+
+def test_job_timeouts_apply_to_each_job_in_its_thread(stack: Stack, real_redis: redis.Redis):
+    from rq import Queue
+    from rq.job import Job, JobStatus
+
+    queue = Queue(EVENTS_QUEUE, connection=real_redis)
+    slow = queue.enqueue("time.sleep", 3, job_timeout=1)
+    quick = queue.enqueue("time.sleep", 0, job_timeout=10)
+    worker = stack.start("worker", "--concurrency", "4", "--burst", name="worker")
+    assert worker.popen.wait(timeout=60) == 0, worker.output()
+
+    timed_out = Job.fetch(slow.id, connection=real_redis)
+    assert timed_out.get_status() == JobStatus.FAILED
+    assert "JobTimeoutException" in (timed_out.latest_result().exc_string or "")
+    assert Job.fetch(quick.id, connection=real_redis).get_status() == JobStatus.FINISHED
