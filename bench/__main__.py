@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         + "\n"
     )
     if not options.no_write:
-        write_figures(options.output, header, results)
+        write_figures(options.output, header, results, partial=bool(options.only))
         print(f"figures written to {options.output}", file=sys.stderr)
     return 0
 

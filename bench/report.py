@@ -60,12 +60,42 @@ def times(value: float) -> str:
     return "-" if value is None or math.isnan(value) else f"{value:.2f}x"
 
 
-def write_figures(path: Path, header: str, results: list[Result]) -> None:
-    """Replace what is between the figure markers of BENCHMARKS.md (create the file if needed)."""
-    body = header + "\n" + "\n".join(result.markdown() for result in results)
-    block = f"{START}\n{body}\n{END}"
+def section_key(markdown: str) -> str:
+    """`3-4.` for a section headed `### 3-4. Worker throughput...`."""
+    return markdown.split("\n", 1)[0].removeprefix("### ").split(" ", 1)[0]
+
+
+def split_sections(body: str) -> tuple[str, dict[str, str]]:
+    """The text before the first `### ` heading, and each scenario's section by its key."""
+    head, *rest = re.split(r"(?m)^(?=### )", body)
+    return head, {section_key(section): section.rstrip("\n") + "\n" for section in rest}
+
+
+def write_figures(path: Path, header: str, results: list[Result], *, partial: bool = False) -> None:
+    """Replace what is between the figure markers of BENCHMARKS.md (create the file if needed).
+
+    `partial` (a run of some scenarios only) keeps the other scenarios' figures and their header.
+    """
     text = path.read_text() if path.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
     if START not in text or END not in text:
         text = text.rstrip("\n") + f"\n\n{START}\n{END}\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+    pattern = re.compile(re.escape(START) + r"\n?(.*?)" + re.escape(END), re.DOTALL)
+    found = pattern.search(text)
+    old_head, sections = split_sections(found.group(1) if found else "")
+    kept = bool(sections) and partial
+    if not kept:
+        sections = {}
+    for result in results:
+        sections[section_key(result.markdown())] = result.markdown()
+    if kept and old_head.strip():
+        rerun = ", ".join(section_key(result.markdown()) for result in results)
+        header = old_head.rstrip("\n") + f"\nRe-run of scenario(s) {rerun}: " + header
+    ordered = sorted(sections.items(), key=lambda item: _numeric(item[0]))
+    body = header.rstrip("\n") + "\n\n" + "\n".join(section for _, section in ordered)
+    block = f"{START}\n{body}\n{END}"
     path.write_text(pattern.sub(lambda _: block, text, count=1))
+
+
+def _numeric(key: str) -> tuple[float, str]:
+    digits = re.match(r"\d+", key)
+    return (float(digits.group()) if digits else float("inf"), key)
