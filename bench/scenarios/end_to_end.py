@@ -49,6 +49,7 @@ def start_web_and_worker(procs: Processes, ctx: Context, env: dict[str, str]) ->
 
 MODES = {
     "dev (embedded Redis, worker thread)": (start_dev, None),
+    "dev with REDIS_URL (real Redis, worker thread)": (start_dev, ""),
     "web + worker (real Redis)": (start_web_and_worker, ""),
 }
 
