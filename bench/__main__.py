@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         ctx.flush()
     header = (
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by "
-        f"`python -m bench{' --quick' if options.quick else ''}` on {os.cpu_count()} CPU(s), "
+        f"`python -m bench{' --quick' if options.quick else ''}"
+        f"{' --only ' + ' '.join(options.only) if options.only else ''}` on {os.cpu_count()} CPU(s), "
         f"Python {platform.python_version()}, in {time.monotonic() - started:.0f} s."
         + (" **Quick run: loads too small for the figures to mean anything.**" if options.quick else "")
         + "\n"
