@@ -21,6 +21,8 @@ from router.settings import Settings
 from workers.rules import RuleFileError, RuleSet, load_rules
 
 SAMPLES = Path(__file__).parent / "samples"
+DEFAULT_CONCURRENCY = 32
+"""Jobs in flight per worker process: enough that a slow API does not hold up every other event."""
 
 
 def _settings(**flags: Any) -> Settings:
@@ -178,9 +180,32 @@ def mcp_command(rules_dir: Path | None) -> None:
 @main.command()
 @rules_option
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-@click.option("--name", default=None, help="Worker name (default: generated).")
+@click.option("--name", default=None, help="Worker name (default: generated; with --processes, a prefix).")
+@click.option(
+    "--concurrency",
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    envvar="HOOKCHAIN_WORKER_CONCURRENCY",
+    help="Jobs in flight per process (threads); 1 runs RQ's SimpleWorker. [env HOOKCHAIN_WORKER_CONCURRENCY]",
+)
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="HOOKCHAIN_WORKER_PROCESSES",
+    help="Worker processes, supervised: a child that dies is restarted. [env HOOKCHAIN_WORKER_PROCESSES]",
+)
 @config_option
-def worker(rules_dir: Path | None, burst: bool, name: str | None, config_file: Path | None) -> None:
+def worker(
+    rules_dir: Path | None,
+    burst: bool,
+    name: str | None,
+    concurrency: int,
+    processes: int,
+    config_file: Path | None,
+) -> None:
     """A worker (production): matches events, fires actions. Needs REDIS_URL. Run as many as you like."""
     from hookchain import logs
     from router.connection import redacted, sync_client
@@ -194,18 +219,26 @@ def worker(rules_dir: Path | None, burst: bool, name: str | None, config_file: P
         )
     logs.configure(settings.log_level, settings.log_format or "json")
     rules = _load_rules_or_exit(settings.rules_dir)
+    where = (
+        f"hookchain worker: {len(rules)} rules from {settings.rules_dir} (reloaded on change), "
+        f"Redis {redacted(settings.redis_url)}, {processes} process(es) x {concurrency} job(s) in flight"
+    )
+    if processes > 1:
+        from workers.pool import HookchainWorkerPool
+
+        click.echo(where)
+        pool = HookchainWorkerPool(
+            settings, rules, processes=processes, concurrency=concurrency, name_prefix=name
+        )
+        pool.start(burst=burst, logging_level="WARNING")
+        return
     connection = sync_client(settings.redis_url)
     context = runtime.WorkerContext.build(settings, redis=connection, rules=rules)
     context.watch_rules()
     runtime.install(context)
-
-    def ready() -> None:
-        click.echo(
-            f"hookchain worker: {len(rules)} rules from {settings.rules_dir} (reloaded on change), "
-            f"Redis {redacted(settings.redis_url)}"
-        )
-
-    run_worker(connection, burst=burst, name=name, on_ready=ready)
+    run_worker(
+        connection, burst=burst, name=name, concurrency=concurrency, on_ready=lambda: click.echo(where)
+    )
 
 
 @main.group()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,7 +66,9 @@ class Event:
             self.correlation_id = self.id
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The envelope as a dict; `data` is this event's own, not a copy (a deep copy of a 25 KB
+        payload cost ~0.7 ms, most of the receiver's time per request)."""
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.to_dict())
@@ -95,3 +97,6 @@ class Event:
             depth=self.depth + 1,
             **{name: getattr(self, name) for name in INHERITED_FACTS},
         )
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Event))

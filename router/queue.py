@@ -46,7 +46,8 @@ def event_job_id(event_id: str) -> str:
 
 
 # KEYS: dedupe, event record, event log, job hash, queue list, queue set, matches, index keys...
-# ARGV: event id, dedupe ttl, event json, event ttl, now (s), job id ("" = record only), hset pairs...
+# ARGV: event id, dedupe ttl, event json, event ttl, now (s), job id ("" = record only),
+#       the job hash's field/value pairs packed into one string (see pack_fields)
 # An event recorded without a job (no rule listens) gets an empty match list at once: it is settled.
 ACCEPT_SCRIPT = """
 local existing = redis.call('GET', KEYS[1])
@@ -63,7 +64,14 @@ for i = 8, #KEYS do
   redis.call('EXPIRE', KEYS[i], ttl)
 end
 if ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[4], unpack(ARGV, 7))
+  local fields, blob, pos = {}, ARGV[7], 1
+  while pos <= #blob do
+    local colon = string.find(blob, ':', pos, true)
+    local size = tonumber(string.sub(blob, pos, colon - 1))
+    fields[#fields + 1] = string.sub(blob, colon + 1, colon + size)
+    pos = colon + size + 1
+  end
+  redis.call('HSET', KEYS[4], unpack(fields))
   redis.call('RPUSH', KEYS[5], ARGV[6])
   redis.call('SADD', KEYS[6], KEYS[5])
 else
@@ -125,8 +133,12 @@ def accept_call(
     ]
     args: list[Any] = [event.id, dedupe_ttl, event.to_json(), event_ttl, f"{time.time():.6f}", job_id]
     if enqueue:
-        args += job_hash_fields(
-            job_id, PROCESS_EVENT, (event.id,), queue=EVENTS_QUEUE, timeout=EVENT_JOB_TIMEOUT
+        args.append(
+            pack_fields(
+                job_hash_fields(
+                    job_id, PROCESS_EVENT, (event.id,), queue=EVENTS_QUEUE, timeout=EVENT_JOB_TIMEOUT
+                )
+            )
         )
     return keys, args
 
@@ -147,6 +159,22 @@ def event_index_keys(event: Event) -> list[str]:
     if event.causation_id:
         keys.append(children_key(event.causation_id))
     return keys
+
+
+def pack_fields(values: Sequence[Any]) -> bytes:
+    """`len:bytes` for each value, as one argument: a client packs one argument much faster than
+    thirty (redis-py's asyncio packer is pure Python, ~1.5 µs an argument)."""
+    parts: list[bytes] = []
+    for value in values:
+        if isinstance(value, bytes):
+            raw = value
+        elif isinstance(value, str):  # str.encode, not str(): a str enum's value, not its name
+            raw = value.encode()
+        else:
+            raw = str(value).encode()
+        parts.append(b"%d:" % len(raw))
+        parts.append(raw)
+    return b"".join(parts)
 
 
 def duplicate_of(result: Any) -> str | None:

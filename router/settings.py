@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from router.config_file import default_config_path, read_config_file
+from router.connection import sentinel_target
 from router.errors import ConfigError
 from router.providers import PROVIDERS
 
@@ -126,6 +127,16 @@ class Settings(BaseModel):
             raw = env.get(var)
             if raw not in (None, ""):
                 values[field] = raw
+        sentinels = env.get("HOOKCHAIN_REDIS_SENTINELS", "").strip()
+        service = env.get("HOOKCHAIN_REDIS_SENTINEL_SERVICE", "").strip()
+        if sentinels or service:
+            if not (sentinels and service):
+                raise ConfigError(
+                    "set both HOOKCHAIN_REDIS_SENTINELS (host:port,...) and HOOKCHAIN_REDIS_SENTINEL_SERVICE"
+                )
+            if values.get("redis_url"):
+                raise ConfigError("set REDIS_URL or the HOOKCHAIN_REDIS_SENTINEL* settings, not both")
+            values["redis_url"] = f"redis+sentinel://{sentinels.replace(' ', '')}/{service}"
         if "allowed_targets" in values:
             values["allowed_targets"] = tuple(
                 part.strip() for part in values["allowed_targets"].split(",") if part.strip()
@@ -154,6 +165,13 @@ class Settings(BaseModel):
             if provider not in declared
         )
         return self.sources + from_env
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            sentinel_target(value)  # a malformed Sentinel URL is refused at start, with an example
+        return value
 
     def secret_for(self, provider: str) -> str | None:
         secret = self.provider_secrets.get(provider)

@@ -19,6 +19,7 @@ from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty, UnixSignalDeathPenalty
 
 from router.queue import ACTIONS_QUEUE, EVENTS_QUEUE
+from workers.threaded import ThreadPoolWorker
 
 log = logging.getLogger("hookchain.worker")
 
@@ -34,32 +35,43 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-class HookchainWorker(SimpleWorker):
+class _StopsCleanly:
+    """SIGTERM at any moment means "stop after the jobs in flight", even before work() starts.
+
+    RQ raises StopRequested wherever the signal lands when idle; before the work loop runs
+    (start-up, registration) nothing would catch it, so there the signal only asks the loop to stop.
+    """
+
+    _looping = False
+    _stop_requested: bool
+
+    def _arm_signals(self) -> None:
+        self._looping = False
+        self._install_signal_handlers()  # type: ignore[attr-defined]
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        if not self._looping:
+            self._stop_requested = True
+            return
+        super().request_stop(signum, frame)  # type: ignore[misc]
+
+    def dequeue_job_and_maintain_ttl(self, *args: Any, **kwargs: Any) -> Any:
+        self._looping = True
+        return super().dequeue_job_and_maintain_ttl(*args, **kwargs)  # type: ignore[misc]
+
+
+class HookchainWorker(_StopsCleanly, SimpleWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("worker_ttl", WORKER_TTL)
         kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
         super().__init__(*args, **kwargs)
         # Signal-based job timeouts work only in the main thread; `dev` runs the worker in another.
         self.death_penalty_class = UnixSignalDeathPenalty if _in_main_thread() else TimerDeathPenalty
-        # From now on SIGTERM means "stop after the current job", even before work() starts.
-        self._looping = False
-        self._install_signal_handlers()
+        self._arm_signals()
 
     def _install_signal_handlers(self) -> None:
         if _in_main_thread():
             super()._install_signal_handlers()
-
-    def request_stop(self, signum: Any, frame: Any) -> None:
-        # RQ raises StopRequested wherever the signal lands when idle; before the work loop runs
-        # (start-up, registration) nothing would catch it, so only ask the loop to stop.
-        if not self._looping:
-            self._stop_requested = True
-            return
-        super().request_stop(signum, frame)
-
-    def dequeue_job_and_maintain_ttl(self, *args: Any, **kwargs: Any) -> Any:
-        self._looping = True
-        return super().dequeue_job_and_maintain_ttl(*args, **kwargs)
 
 
 class SchedulerThread(threading.Thread):
@@ -95,6 +107,25 @@ class SchedulerThread(threading.Thread):
         self._stopping.set()
 
 
+class ConcurrentHookchainWorker(_StopsCleanly, ThreadPoolWorker):
+    """Up to `concurrency` hookchain jobs at a time in one process (see workers/threaded.py)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("worker_ttl", WORKER_TTL)
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
+        super().__init__(*args, **kwargs)
+        self._arm_signals()
+
+
+def make_worker(
+    connection: Redis, *, concurrency: int = 1, name: str | None = None
+) -> HookchainWorker | ConcurrentHookchainWorker:
+    """One job at a time on RQ's SimpleWorker, or several on a thread pool."""
+    if concurrency == 1:
+        return HookchainWorker(list(QUEUES), connection=connection, name=name)
+    return ConcurrentHookchainWorker(list(QUEUES), connection=connection, name=name, concurrency=concurrency)
+
+
 def run_worker(
     connection: Redis,
     *,
@@ -102,9 +133,10 @@ def run_worker(
     name: str | None = None,
     stop_event: threading.Event | None = None,
     on_ready: Callable[[], None] | None = None,
+    concurrency: int = 1,
 ) -> None:
-    """Work the hookchain queues until stopped (SIGTERM finishes the current job first)."""
-    worker = HookchainWorker(list(QUEUES), connection=connection, name=name)
+    """Work the hookchain queues until stopped (SIGTERM finishes the jobs in flight first)."""
+    worker = make_worker(connection, concurrency=concurrency, name=name)
     if on_ready is not None:
         on_ready()
     scheduler = SchedulerThread(connection)
@@ -120,6 +152,6 @@ def run_worker(
         scheduler.join(timeout=5)
 
 
-def _stop_when_set(event: threading.Event, worker: HookchainWorker) -> None:
+def _stop_when_set(event: threading.Event, worker: HookchainWorker | ConcurrentHookchainWorker) -> None:
     event.wait()
     worker._stop_requested = True

@@ -1,0 +1,1 @@
+"""hookchain's benchmark suite: `python -m bench` (see the README's "Benchmarks" section)."""
