@@ -9,6 +9,7 @@ import redis.asyncio
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from router import durability
 from router.connection import async_client
 from router.endpoints import health, receive_hook
 from router.errors import ConfigError
@@ -26,6 +27,8 @@ def create_app(settings: Settings, redis_client: redis.asyncio.Redis | None = No
         client = redis_client or async_client(settings.redis_url or "", settings.redis_timeout)
         app.state.redis = client
         app.state.accept_script = client.register_script(ACCEPT_SCRIPT)
+        if redis_client is None:  # the embedded Redis of `dev` keeps nothing on disk by design
+            durability.warn(await durability.check_async(client))
         try:
             yield
         finally:

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from router.body import read_capped
+from router.body import check_header_size, read_capped
 from router.errors import QueueUnavailable, WebhookRejected
 from router.events import Event, new_event_id, utc_now
 from router.providers import PROVIDERS
@@ -54,7 +54,8 @@ async def _receive(request: Request, source: str) -> Response:
         raise WebhookRejected(
             404, f"source {source!r} is not configured: set HOOKCHAIN_{provider.name.upper()}_SECRET"
         )
-    body = await read_capped(request, settings.max_body_bytes)
+    check_header_size(request)
+    body = await read_capped(request, settings.max_body_bytes, settings.body_timeout)
     headers = request.headers
     provider.verify(headers, body, [secret])
     payload = provider.parse(headers, body)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from router.errors import ConfigError
 
@@ -38,6 +39,10 @@ _ENV_FIELDS = {
     "HOOKCHAIN_ADMIN_TOKEN": "admin_token",
     "HOOKCHAIN_REDIS_TIMEOUT": "redis_timeout",
     "HOOKCHAIN_LOG_LEVEL": "log_level",
+    "HOOKCHAIN_BODY_TIMEOUT": "body_timeout",
+    "HOOKCHAIN_JOB_LEASE": "job_lease",
+    "HOOKCHAIN_MAINTENANCE_INTERVAL": "maintenance_interval",
+    "HOOKCHAIN_RULE_RATE": "rule_rate",
 }
 
 
@@ -58,6 +63,21 @@ class Settings(BaseModel):
     admin_token: SecretStr | None = None
     redis_timeout: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
+    body_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a sender has to deliver a request body (slow clients get a 408)."""
+    job_lease: int = Field(default=30, ge=3)
+    """Seconds a running job stays claimed without a heartbeat from its worker (killed worker → re-run)."""
+    maintenance_interval: int = Field(default=15, ge=1)
+    """Seconds between the workers' sweeps for abandoned jobs."""
+    rule_rate: str | None = None
+    """Default cap on the actions a rule may fire, e.g. `60/minute`; a rule's `rate:` wins."""
+
+    @field_validator("rule_rate")
+    @classmethod
+    def _rate_form(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\s*\d+\s*/\s*(second|minute|hour|day|\d+\s*s)\s*", value):
+            raise ValueError(f"{value!r} is not like 60/minute, 10/second or 5/30s")
+        return value
 
     @classmethod
     def load(

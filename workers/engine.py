@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import timedelta
 from typing import Any
 
 import orjson
 
 from router.events import Event, derived_event_id, utc_now
-from router.queue import ACTIONS_QUEUE, push_job
-from workers import outcomes, store
+from router.queue import ACTIONS_QUEUE, FAILED_JOB_TTL, crash_retry, push_job
+from workers import loops, outcomes, store
 from workers.actions.http import Attempt, OutgoingRequest, send
 from workers.actions.templating import RenderError, render_string, render_value
 from workers.rules.schema import Action, Rule
@@ -49,6 +50,14 @@ def process_event(ctx: WorkerContext, event_id: str) -> list[str]:
     results = ctx.rules.evaluate(envelope)
     matched = [ctx.rules.rules[result.rule] for result in results if result.matched]
     stopped = bool(matched) and event.depth >= ctx.settings.max_depth
+    looping = (
+        []
+        if stopped
+        else loops.revisited_rules(ctx.redis, event, [rule.name for rule in matched], ctx.settings.max_depth)
+    )
+    if looping:
+        _stop_loop(ctx, event, looping)
+        matched = [rule for rule in matched if rule.name not in looping]
     with ctx.redis.pipeline(transaction=True) as pipe:
         pipe.set(
             store.matches_key(event.id),
@@ -79,12 +88,30 @@ def _stop_chain(ctx: WorkerContext, event: Event, rules: list[str]) -> None:
         f"depth limit {ctx.settings.max_depth} reached: not running {', '.join(rules)} "
         f"for {event.type} {event.id} (chain {event.correlation_id})"
     )
+    _record_stop(ctx, event, rules, reason, "depth")
+
+
+def _stop_loop(ctx: WorkerContext, event: Event, rules: list[str]) -> None:
+    reason = (
+        f"loop: chain {event.correlation_id} already ran {', '.join(rules)} for subject "
+        f"{event.subject!r}; not running it again for {event.type} {event.id}"
+    )
+    _record_stop(ctx, event, rules, reason, "loop")
+
+
+def _record_stop(ctx: WorkerContext, event: Event, rules: list[str], reason: str, cause: str) -> None:
     log.warning("chain stopped: %s", reason)
     stop = event.caused(
         id=derived_event_id(event.id, "chain.stopped"),
         source="hookchain",
         type="chain.stopped",
-        data={"reason": reason, "rules": rules, "event_id": event.id, "max_depth": ctx.settings.max_depth},
+        data={
+            "reason": reason,
+            "cause": cause,
+            "rules": rules,
+            "event_id": event.id,
+            "max_depth": ctx.settings.max_depth,
+        },
     )
     outcomes.record(ctx, stop, enqueue=False)
 
@@ -133,6 +160,25 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
         return "dropped"
     action = rule.do[index]
     label = rule.action_label(index)
+    cap = rule.rate or ctx.settings.rule_rate
+    if cap is not None:
+        wait = loops.wait_for_slot(ctx.redis, rule.name, loops.RateCap.parse(cap))
+        if wait > 0:
+            log.info("rule %s is over its rate %s: action for %s waits %.1fs", rule.name, cap, event.id, wait)
+            ctx.queues[ACTIONS_QUEUE].enqueue_in(
+                timedelta(seconds=wait + random.uniform(0, 0.5)),
+                RUN_ACTION,
+                event.id,
+                rule.name,
+                index,
+                number,
+                job_id=f"{action_job_id(event.id, rule.name, index, number)}-w{time.time_ns()}",
+                job_timeout=action_job_timeout(action),
+                result_ttl=0,
+                failure_ttl=FAILED_JOB_TTL,
+                retry=crash_retry(),
+            )
+            return "rate-limited"
     secrets = ctx.secrets.fork()
     try:
         request = render_request(action, template_context(ctx, event, rule, secrets))
@@ -173,6 +219,8 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
             job_id=action_job_id(event.id, rule.name, index, number + 1),
             job_timeout=action_job_timeout(action),
             result_ttl=0,
+            failure_ttl=FAILED_JOB_TTL,
+            retry=crash_retry(),
         )
         return "retrying"
     return _finish(ctx, event, rule, index, attempt, attempt.error)

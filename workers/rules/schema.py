@@ -64,6 +64,7 @@ class Rule(_Strict):
     if_: str | None = Field(default=None, alias="if")
     do: list[Action] = Field(min_length=1)
     enabled: bool = True
+    rate: str | None = Field(default=None, description="cap on the actions this rule fires, e.g. 60/minute")
 
     # Set by the loader: where the rule was written, for messages.
     origin: str = Field(default="", exclude=True)
@@ -78,6 +79,15 @@ class Rule(_Strict):
     def _no_blank_trigger(cls, value: list[str]) -> list[str]:
         if any(not trigger.strip() for trigger in value):
             raise ValueError("an event type in on: is empty")
+        return value
+
+    @field_validator("rate")
+    @classmethod
+    def _rate_form(cls, value: str | None) -> str | None:
+        if value is not None:
+            from workers.loops import RateCap
+
+            RateCap.parse(value)
         return value
 
     def action_label(self, index: int) -> str:
