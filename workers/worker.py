@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import redis
 from redis import Redis
 from rq import SimpleWorker, worker_registration
 from rq.executions import Execution, ExecutionRegistry
@@ -43,6 +45,7 @@ QUEUES = (ACTIONS_QUEUE, EVENTS_QUEUE)
 """Actions first: finishing a chain's calls beats starting new chains."""
 WORKER_TTL = 60
 """RQ's default (420 s) leaves a crashed worker registered for minutes."""
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 JOB_LEASE = 30
 MAINTENANCE_INTERVAL = 15
 SCHEDULER_INTERVAL = 1
@@ -90,15 +93,48 @@ class HookchainWorker(SimpleWorker):
         return self.job_lease
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        forget_dead_executions(self.connection, job)
-        execution = self.prepare_execution(job)
-        lease = LeaseKeeper(self, job, execution)
-        lease.start()
         try:
-            self.perform_job(job, queue, execution)
-        finally:
-            lease.stop()
-        self.set_state(WorkerStatus.IDLE)
+            forget_dead_executions(self.connection, job)
+            execution = self.prepare_execution(job)
+            lease = LeaseKeeper(self, job, execution)
+            lease.start()
+            try:
+                self.perform_job(job, queue, execution)
+            finally:
+                lease.stop()
+            self.set_state(WorkerStatus.IDLE)
+        except REDIS_DOWN as exc:
+            # RQ would quit the worker. The job's claim lapses and the sweep runs it again.
+            log.warning(
+                "Redis went away while job %s ran (%s): it runs again once Redis is back", job.id, exc
+            )
+            self._wait_for_redis()
+
+    def run_maintenance_tasks(self) -> None:
+        try:
+            super().run_maintenance_tasks()
+        except REDIS_DOWN as exc:
+            log.warning("Redis went away during the sweep (%s)", exc)
+            self._wait_for_redis()
+
+    def heartbeat(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().heartbeat(*args, **kwargs)
+        except REDIS_DOWN as exc:
+            log.warning("Redis went away (%s)", exc)
+            self._wait_for_redis()
+
+    def _wait_for_redis(self) -> None:
+        delay = 0.5
+        while not self._stop_requested:
+            try:
+                self.connection.ping()
+            except REDIS_DOWN:
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            log.warning("Redis is back: worker %s carries on", self.name)
+            return
 
     def clean_registries(self) -> None:
         """RQ's sweep, behind a lock that expires after one interval instead of 15 minutes.

@@ -82,7 +82,7 @@ def test_redis_restart_under_load_loses_nothing_acknowledged(
     client = own_redis.client()
     assert wait_until(
         lambda: {c.body["event"] for c in fault_target.calls_to("/ok")} >= acked, timeout=60, interval=0.5
-    ), figures.report()
+    ), (figures.report(), [p.output()[-2000:] for p in stack.processes])
     stored = {d for d in acked if client.exists(f"hookchain:event:{d}")}
     grouped = figures.count_calls(fault_target.calls_to("/ok"), acked, lambda c: c.body["event"])
     figures.extra["acked_but_not_stored"] = len(acked - stored)
