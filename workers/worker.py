@@ -28,7 +28,7 @@ import redis
 from redis import Redis
 from rq import SimpleWorker, worker_registration
 from rq.executions import Execution, ExecutionRegistry
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.queue import Queue
 from rq.registry import clean_registries
 from rq.scheduler import RQScheduler
@@ -110,6 +110,10 @@ class HookchainWorker(SimpleWorker):
             )
             self._wait_for_redis()
 
+    def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False) -> None:
+        # RQ takes a job off the intermediate list only for one-queue workers; ours take from two.
+        super().prepare_job_execution(job, remove_from_intermediate_queue=True)
+
     def run_maintenance_tasks(self) -> None:
         try:
             super().run_maintenance_tasks()
@@ -160,8 +164,8 @@ class HookchainWorker(SimpleWorker):
             if job_id in queue.started_job_registry:
                 continue
             job = queue.fetch_job(job_id)
-            if job is None:
-                stranded.remove(job_id)
+            if job is None or job.get_status(refresh=False) != JobStatus.QUEUED:
+                stranded.remove(job_id)  # done, failed or claimed since: not stranded
                 continue
             if stranded.set_first_seen(job_id):
                 continue
