@@ -240,6 +240,65 @@ def replay(event_id: str) -> None:
     click.echo(f"replayed {event_id} as {copy.id} (chain {copy.correlation_id}, caused by {event_id})")
 
 
+@main.command()
+@click.option("--since", "span", default="2h", show_default=True, help="How far back to look: 30m, 2h, 1d.")
+@click.option(
+    "--repo", "repos", multiple=True, required=True, help="owner/name whose hooks to look at (repeat)."
+)
+@click.option(
+    "--hook-url",
+    default=None,
+    help="Only hooks whose URL starts with this (default: every hook whose URL has a /hooks/ path).",
+)
+@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com", show_default=True)
+@click.option("--token", envvar="GITHUB_TOKEN", required=True, help="GitHub token. [env GITHUB_TOKEN]")
+@click.option("--dry-run", is_flag=True, help="Say what would be redelivered; ask for nothing.")
+@rules_option
+def recover(
+    span: str,
+    repos: tuple[str, ...],
+    hook_url: str | None,
+    api_url: str,
+    token: str,
+    dry_run: bool,
+    rules_dir: Path | None,
+) -> None:
+    """Ask GitHub to redeliver recent webhooks hookchain never accepted (safe to run any number of times)."""
+    from hookchain.recover import GitHubHooks, RecoverError, parse_span, since_now
+    from hookchain.recover import recover as run_recovery
+
+    settings = _settings(rules_dir=rules_dir)
+    ruleset = _load_rules_or_exit(settings.rules_dir)
+    api = GitHubHooks(token, api_url)
+    try:
+        found = run_recovery(
+            api,
+            _redis_or_exit(settings),
+            ruleset,
+            list(repos),
+            since_now(parse_span(span)),
+            hook_url=hook_url,
+            dry_run=dry_run,
+        )
+    except (RecoverError, httpx_error()) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        api.close()
+    for guid in found.redelivered:
+        click.echo(f"{'would redeliver' if dry_run else 'redelivery requested'}: {guid}")
+    for guid in found.refused:
+        click.echo(f"GitHub refused to redeliver {guid}", err=True)
+    click.echo(found.summary())
+    if found.refused:
+        sys.exit(1)
+
+
+def httpx_error() -> type[Exception]:
+    import httpx
+
+    return httpx.HTTPError
+
+
 @main.group()
 def rules() -> None:
     """Work with reaction rule files."""
