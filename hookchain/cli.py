@@ -137,6 +137,10 @@ def worker(rules_dir: Path | None, burst: bool, name: str | None) -> None:
     rules = _load_rules_or_exit(settings.rules_dir)
     connection = sync_client(settings.redis_url)
     runtime.install(runtime.WorkerContext.build(settings, redis=connection, rules=rules))
+    if settings.recover_repos and settings.recover_every > 0:
+        from workers.redelivery import PeriodicRecovery
+
+        PeriodicRecovery(settings, connection, rules).start()
 
     def ready() -> None:
         durability.warn(durability.check_sync(connection))
@@ -264,8 +268,8 @@ def recover(
     rules_dir: Path | None,
 ) -> None:
     """Ask GitHub to redeliver recent webhooks hookchain never accepted (safe to run any number of times)."""
-    from hookchain.recover import GitHubHooks, RecoverError, parse_span, since_now
-    from hookchain.recover import recover as run_recovery
+    from workers.redelivery import GitHubHooks, RecoverError, parse_span, since_now
+    from workers.redelivery import recover as run_recovery
 
     settings = _settings(rules_dir=rules_dir)
     ruleset = _load_rules_or_exit(settings.rules_dir)

@@ -43,6 +43,10 @@ _ENV_FIELDS = {
     "HOOKCHAIN_JOB_LEASE": "job_lease",
     "HOOKCHAIN_MAINTENANCE_INTERVAL": "maintenance_interval",
     "HOOKCHAIN_RULE_RATE": "rule_rate",
+    "HOOKCHAIN_RECOVER_REPOS": "recover_repos",
+    "HOOKCHAIN_RECOVER_EVERY": "recover_every",
+    "GITHUB_TOKEN": "github_token",
+    "GITHUB_API_URL": "github_api_url",
 }
 
 
@@ -72,6 +76,13 @@ class Settings(BaseModel):
     rule_rate: str | None = None
     """Default cap on the actions a rule may fire, e.g. `60/minute`; a rule's `rate:` wins."""
 
+    recover_repos: tuple[str, ...] = ()
+    """GitHub repositories (owner/name) whose missed deliveries the workers ask for again."""
+    recover_every: int = Field(default=0, ge=0)
+    """Seconds between those runs; 0 turns it off."""
+    github_token: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+
     @field_validator("rule_rate")
     @classmethod
     def _rate_form(cls, value: str | None) -> str | None:
@@ -90,10 +101,9 @@ class Settings(BaseModel):
             raw = env.get(var)
             if raw not in (None, ""):
                 values[field] = raw
-        if "allowed_targets" in values:
-            values["allowed_targets"] = tuple(
-                part.strip() for part in values["allowed_targets"].split(",") if part.strip()
-            )
+        for listed in ("allowed_targets", "recover_repos"):
+            if listed in values:
+                values[listed] = tuple(part.strip() for part in values[listed].split(",") if part.strip())
         values["provider_secrets"] = {
             name: env[f"HOOKCHAIN_{name.upper()}_SECRET"]
             for name in PROVIDER_NAMES

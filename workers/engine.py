@@ -6,9 +6,10 @@ Matching and rendering are pure; this module is the thin part that reads and wri
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -150,6 +151,15 @@ def retry_delay(action: Action, attempt: Attempt) -> float:
     return min(base * random.uniform(0.75, 1.25), policy.max_wait)
 
 
+def due_at(delay: float) -> datetime:
+    """When a job delayed by `delay` seconds may run, rounded up to a whole second.
+
+    RQ's scheduled-job registry keeps whole seconds and truncates: a retry queued 1.7 s ahead
+    would otherwise be due after 1 s, earlier than the `Retry-After` it honours.
+    """
+    return datetime.fromtimestamp(math.ceil(time.time() + delay), UTC)
+
+
 def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, number: int) -> str:
     """Try one action once; queue its retry, the rule's next action, or its outcome events."""
     event = store.load_event(ctx.redis, event_id)
@@ -165,8 +175,8 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
         wait = loops.wait_for_slot(ctx.redis, rule.name, loops.RateCap.parse(cap))
         if wait > 0:
             log.info("rule %s is over its rate %s: action for %s waits %.1fs", rule.name, cap, event.id, wait)
-            ctx.queues[ACTIONS_QUEUE].enqueue_in(
-                timedelta(seconds=wait + random.uniform(0, 0.5)),
+            ctx.queues[ACTIONS_QUEUE].enqueue_at(
+                due_at(wait + random.uniform(0, 0.5)),
                 RUN_ACTION,
                 event.id,
                 rule.name,
@@ -209,8 +219,8 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
             number + 1,
             delay,
         )
-        ctx.queues[ACTIONS_QUEUE].enqueue_in(
-            timedelta(seconds=delay),
+        ctx.queues[ACTIONS_QUEUE].enqueue_at(
+            due_at(delay),
             RUN_ACTION,
             event.id,
             rule.name,

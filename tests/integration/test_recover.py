@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import redis
 
 from router.queue import dedupe_key
 from tests.conftest import GITHUB_FIXTURES
-from tests.integration.conftest import SECRET, Stack
+from tests.integration.conftest import SECRET, Stack, wait_until
 from tests.integration.github_standin import GitHubStandIn, StoredDelivery
 from tests.integration.test_chain import post_github
 
@@ -100,3 +101,26 @@ def test_recover_dry_run_asks_for_nothing_and_bad_input_is_a_clear_error(
         timeout=60,
     )
     assert unknown.returncode == 1 and "HTTP 404" in unknown.stderr
+
+
+def test_workers_recover_by_themselves_when_told_to(
+    stack: Stack, rules_dir: Path, github_api: GitHubStandIn, real_redis: redis.Redis
+):
+    (rules_dir / "rules.yaml").write_text(
+        "name: on-push\non: push\ndo:\n  - http: {url: 'http://127.0.0.1:9/'}\n"
+    )
+    stack.start_web()
+    push = (GITHUB_FIXTURES / "push.1.json").read_bytes()
+    github_api.hooks["acme/api"] = [{"id": 1, "config": {"url": f"{stack.url}/hooks/github"}}]
+    github_api.deliveries[1] = [StoredDelivery(1, "missed", datetime.now(UTC), "push", 503, push)]
+    stack.env.update(
+        HOOKCHAIN_RECOVER_REPOS="acme/api",
+        HOOKCHAIN_RECOVER_EVERY="1",
+        GITHUB_TOKEN="ghp-test-token",
+        GITHUB_API_URL=github_api.url,
+    )
+    stack.start_worker("w0")
+    stack.start_worker("w1")
+    assert wait_until(lambda: real_redis.exists(dedupe_key("github", "missed")))
+    time.sleep(2.5)  # further runs, on both workers, find it accepted
+    assert github_api.redeliveries == ["missed"]

@@ -1,4 +1,4 @@
-"""`hookchain recover`: ask GitHub to redeliver the webhooks hookchain never accepted.
+"""Ask GitHub to redeliver the webhooks hookchain never accepted (`hookchain recover`, or the workers).
 
 GitHub does not retry a failed delivery by itself, so an outage (or a 503 from hookchain) loses
 those events unless someone asks for them again. This lists the recent deliveries of the hooks
@@ -6,11 +6,16 @@ that point at hookchain (GitHub's hook deliveries API), keeps those whose delive
 has no dedupe mark for and whose event type some rule listens to, and requests a redelivery of
 each. The redelivery carries the same `X-GitHub-Delivery`, so running this any number of times
 (or while deliveries are still arriving) cannot make an event run twice.
+
+With `HOOKCHAIN_RECOVER_REPOS` and `HOOKCHAIN_RECOVER_EVERY` set, the workers do it themselves:
+one of them at a time (a Redis lock) every so many seconds.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,8 +24,13 @@ from typing import Any
 import httpx
 from redis import Redis
 
-from router.queue import dedupe_key
+from router.queue import KEY_PREFIX, dedupe_key
+from router.settings import Settings
 from workers.rules import RuleSet
+
+log = logging.getLogger("hookchain.worker")
+RECOVER_LOCK_KEY = f"{KEY_PREFIX}:recover:lock"
+MIN_LOOK_BACK = 2 * 3600
 
 API_URL = "https://api.github.com"
 PAGE_SIZE = 100
@@ -184,3 +194,44 @@ def recover(
 
 def since_now(span: timedelta) -> datetime:
     return datetime.now(UTC) - span
+
+
+class PeriodicRecovery(threading.Thread):
+    """The workers' own `hookchain recover`: one worker at a time, every `recover_every` seconds."""
+
+    def __init__(self, settings: Settings, redis: Redis, rules: RuleSet) -> None:
+        super().__init__(name="hookchain-recover", daemon=True)
+        self.settings = settings
+        self.redis = redis
+        self.rules = rules
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        every = self.settings.recover_every
+        token = self.settings.github_token
+        if token is None:
+            log.warning("HOOKCHAIN_RECOVER_REPOS is set but GITHUB_TOKEN is not: no recovery runs")
+            return
+        while not self._stopping.is_set():
+            try:
+                if self.redis.set(RECOVER_LOCK_KEY, 1, nx=True, ex=max(every - 1, 1)):
+                    self.run_once(token.get_secret_value())
+            except Exception as exc:  # GitHub or Redis away: the next run tries again
+                log.warning("recovery run failed: %s", exc)
+            self._stopping.wait(every)
+
+    def run_once(self, token: str) -> Recovery:
+        api = GitHubHooks(token, self.settings.github_api_url)
+        try:
+            look_back = timedelta(seconds=max(2 * self.settings.recover_every, MIN_LOOK_BACK))
+            found = recover(
+                api, self.redis, self.rules, list(self.settings.recover_repos), since_now(look_back)
+            )
+        finally:
+            api.close()
+        if found.redelivered or found.refused:
+            log.info("recovery: %s", found.summary())
+        return found
+
+    def stop(self) -> None:
+        self._stopping.set()
