@@ -23,6 +23,9 @@ from workers.rules import RuleFileError, RuleSet, load_rules
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_CONCURRENCY = 32
 """Jobs in flight per worker process: enough that a slow API does not hold up every other event."""
+WEB_KEEP_ALIVE = 5
+WEB_MAX_CONNECTIONS = 1000
+WEB_GRACEFUL_SHUTDOWN = 30
 
 
 def _settings(**flags: Any) -> Settings:
@@ -131,6 +134,11 @@ def web(host: str, port: int, processes: int, config_file: Path | None) -> None:
         workers=processes,
         log_level="warning",
         proxy_headers=True,
+        # Hostile-input limits: idle keep-alive connections closed after 5 s, at most 1000
+        # connections at once (503 past that), and on SIGTERM in-flight requests get 30 s to finish.
+        timeout_keep_alive=WEB_KEEP_ALIVE,
+        limit_concurrency=WEB_MAX_CONNECTIONS,
+        timeout_graceful_shutdown=WEB_GRACEFUL_SHUTDOWN,
     )
 
 
@@ -208,6 +216,7 @@ def worker(
 ) -> None:
     """A worker (production): matches events, fires actions. Needs REDIS_URL. Run as many as you like."""
     from hookchain import logs
+    from router import durability
     from router.connection import redacted, sync_client
     from workers import runtime
     from workers.worker import run_worker
@@ -236,9 +245,168 @@ def worker(
     context = runtime.WorkerContext.build(settings, redis=connection, rules=rules)
     context.watch_rules()
     runtime.install(context)
+    if settings.recover_repos and settings.recover_every > 0:
+        from workers.redelivery import PeriodicRecovery
+
+        PeriodicRecovery(settings, connection, rules).start()
+
+    def ready() -> None:
+        durability.warn(durability.check_sync(connection))
+        click.echo(where)
+
     run_worker(
-        connection, burst=burst, name=name, concurrency=concurrency, on_ready=lambda: click.echo(where)
+        connection,
+        burst=burst,
+        name=name,
+        concurrency=concurrency,
+        on_ready=ready,
+        job_lease=settings.job_lease,
+        maintenance_interval=settings.maintenance_interval,
     )
+
+
+def _redis_or_exit(settings: Settings) -> Any:
+    from router.connection import sync_client
+
+    if settings.redis_url is None:
+        raise click.UsageError("REDIS_URL is not set: this command reads hookchain's Redis")
+    return sync_client(settings.redis_url)
+
+
+@main.group()
+def failed() -> None:
+    """Dead letters: actions whose attempts ran out. List, show, retry or discard them."""
+
+
+@failed.command("list")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def failed_list(limit: int, as_json: bool) -> None:
+    """The newest dead letters first."""
+    from workers.deadletters import list_dead
+
+    records = list_dead(_redis_or_exit(_settings()), limit)
+    for record in records:
+        if as_json:
+            click.echo(json.dumps(record, sort_keys=True))
+        else:
+            click.echo(
+                f"{record.get('id', '-')[:12]}  {record['time']}  {record['rule']}/{record['action']}  "
+                f"event {record['event_id']}  {record['error']}"
+            )
+    if not as_json:
+        click.echo(f"{len(records)} dead letter(s)")
+
+
+@failed.command("show")
+@click.argument("dead_id")
+def failed_show(dead_id: str) -> None:
+    """One dead letter with its attempts and its event (DEAD_ID: its id or a unique prefix)."""
+    from workers.deadletters import DeadLetterNotFound, show_dead
+
+    try:
+        click.echo(json.dumps(show_dead(_redis_or_exit(_settings()), dead_id), indent=2, sort_keys=True))
+    except DeadLetterNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@failed.command("retry")
+@click.argument("dead_id")
+def failed_retry(dead_id: str) -> None:
+    """Queue the action again (same Idempotency-Key); the dead letter is removed."""
+    from workers.deadletters import DeadLetterNotFound, retry_dead
+
+    try:
+        job_id = retry_dead(_redis_or_exit(_settings()), dead_id)
+    except DeadLetterNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"queued again as job {job_id}")
+
+
+@failed.command("discard")
+@click.argument("dead_id")
+def failed_discard(dead_id: str) -> None:
+    """Forget a dead letter."""
+    from workers.deadletters import DeadLetterNotFound, discard_dead
+
+    try:
+        record = discard_dead(_redis_or_exit(_settings()), dead_id)
+    except DeadLetterNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"discarded {record['id']} ({record['rule']}/{record['action']} for {record['event_id']})")
+
+
+@main.command()
+@click.argument("event_id")
+def replay(event_id: str) -> None:
+    """Run the rules again on a stored event, as a new event in the original chain."""
+    from workers.deadletters import replay as replay_event
+
+    settings = _settings()
+    try:
+        copy = replay_event(_redis_or_exit(settings), settings, event_id)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"replayed {event_id} as {copy.id} (chain {copy.correlation_id}, caused by {event_id})")
+
+
+@main.command()
+@click.option("--since", "span", default="2h", show_default=True, help="How far back to look: 30m, 2h, 1d.")
+@click.option(
+    "--repo", "repos", multiple=True, required=True, help="owner/name whose hooks to look at (repeat)."
+)
+@click.option(
+    "--hook-url",
+    default=None,
+    help="Only hooks whose URL starts with this (default: every hook whose URL has a /hooks/ path).",
+)
+@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com", show_default=True)
+@click.option("--token", envvar="GITHUB_TOKEN", required=True, help="GitHub token. [env GITHUB_TOKEN]")
+@click.option("--dry-run", is_flag=True, help="Say what would be redelivered; ask for nothing.")
+@rules_option
+def recover(
+    span: str,
+    repos: tuple[str, ...],
+    hook_url: str | None,
+    api_url: str,
+    token: str,
+    dry_run: bool,
+    rules_dir: Path | None,
+) -> None:
+    """Ask GitHub to redeliver recent webhooks hookchain never accepted (safe to run any number of times)."""
+    from workers.redelivery import GitHubHooks, RecoverError, parse_span, since_now
+    from workers.redelivery import recover as run_recovery
+
+    settings = _settings(rules_dir=rules_dir)
+    ruleset = _load_rules_or_exit(settings.rules_dir)
+    api = GitHubHooks(token, api_url)
+    try:
+        found = run_recovery(
+            api,
+            _redis_or_exit(settings),
+            ruleset,
+            list(repos),
+            since_now(parse_span(span)),
+            hook_url=hook_url,
+            dry_run=dry_run,
+        )
+    except (RecoverError, httpx_error()) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        api.close()
+    for guid in found.redelivered:
+        click.echo(f"{'would redeliver' if dry_run else 'redelivery requested'}: {guid}")
+    for guid in found.refused:
+        click.echo(f"GitHub refused to redeliver {guid}", err=True)
+    click.echo(found.summary())
+    if found.refused:
+        sys.exit(1)
+
+
+def httpx_error() -> type[Exception]:
+    import httpx
+
+    return httpx.HTTPError
 
 
 @main.group()

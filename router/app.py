@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from router import admin
+from router import admin, durability
 from router.connection import async_client
 from router.endpoints import health, http_error, receive_hook, server_error
 from router.errors import ConfigError
@@ -54,6 +54,8 @@ def create_app(settings: Settings, redis_client: redis.asyncio.Redis | None = No
         app.state.redis = client
         app.state.accept_script = client.register_script(ACCEPT_SCRIPT)
         app.state.retry_script = client.register_script(RETRY_SCRIPT)
+        if redis_client is None:  # the embedded Redis of `dev` keeps nothing on disk by design
+            durability.warn(await durability.check_async(client))
         try:
             yield
         finally:

@@ -1,13 +1,36 @@
-"""Reading a request body with a size cap enforced while it streams in, not after."""
+"""Reading a request: headers capped, body capped while it streams in (not after), and a deadline.
+
+A client that trickles its body in (slowloris) gets a 408 once `timeout` seconds have passed,
+so it cannot hold a receiver slot for ever.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.requests import Request
 
 from router.errors import WebhookRejected
 
+MAX_HEADER_BYTES = 64 * 1024
+"""GitHub's own deliveries carry a few KB of headers; uvicorn's default parser sets no limit."""
 
-async def read_capped(request: Request, limit: int) -> bytes:
+
+def check_header_size(request: Request, limit: int = MAX_HEADER_BYTES) -> None:
+    size = sum(len(name) + len(value) + 4 for name, value in request.headers.raw)
+    if size > limit:
+        raise WebhookRejected(431, f"request headers of {size} bytes are over the {limit}-byte limit")
+
+
+async def read_capped(request: Request, limit: int, timeout: float = 30.0) -> bytes:
+    try:
+        async with asyncio.timeout(timeout):
+            return await _read(request, limit)
+    except TimeoutError:
+        raise WebhookRejected(408, f"body not received within {timeout:g}s") from None
+
+
+async def _read(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():

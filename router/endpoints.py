@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from router.body import read_capped
+from router.body import check_header_size, read_capped
 from router.errors import QueueUnavailable, WebhookRejected
 from router.events import Event, new_event_id, utc_now
 from router.metrics import WEBHOOKS
@@ -59,7 +59,8 @@ async def _receive(request: Request, source: str) -> Response:
     sources: dict[str, Source] = request.app.state.sources
     if source not in sources:
         raise unknown_source(source, sources)
-    body = await read_capped(request, settings.max_body_bytes)
+    check_header_size(request)
+    body = await read_capped(request, settings.max_body_bytes, settings.body_timeout)
     if len(body) > INLINE_DECODE_BYTES:  # hashing and parsing megabytes would stall other requests
         event, reply, delivery_id = await run_in_threadpool(_decode, sources[source], request.headers, body)
     else:

@@ -72,7 +72,9 @@ def replay_call(original: Event, *, dedupe_ttl: int, event_ttl: int) -> tuple[Ev
 
 
 def dead_letter_id(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()[:16]
+    """The id a worker gave the letter (one per action and event), else a hash of the entry."""
+    given = orjson.loads(raw).get("id")
+    return str(given) if given else hashlib.sha256(raw).hexdigest()[:16]
 
 
 async def dead_letters(

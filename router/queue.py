@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
-from rq import Queue
+from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
 from router.events import Event, derived_event_id
@@ -26,6 +26,13 @@ PROCESS_EVENT = "workers.jobs.process_event"
 
 EVENT_JOB_TIMEOUT = 120
 FAILED_JOB_TTL = 7 * 24 * 3600
+CRASH_RETRIES = 5
+"""RQ re-runs a job this many times when its worker died under it (or it raised unexpectedly)."""
+
+
+def crash_retry() -> Retry:
+    return Retry(max=CRASH_RETRIES)
+
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -92,6 +99,7 @@ def job_hash_fields(job_id: str, func: str, args: Sequence[Any], *, queue: str, 
         timeout=timeout,
         result_ttl=0,
         failure_ttl=FAILED_JOB_TTL,
+        retry=crash_retry(),
     )
     job._status = JobStatus.QUEUED
     job.enqueued_at = datetime.now(UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +42,14 @@ _ENV_FIELDS = {
     "HOOKCHAIN_REPLAY_WINDOW": "replay_window",
     "HOOKCHAIN_CONFIG": "config_file",
     "HOOKCHAIN_LOG_FORMAT": "log_format",
+    "HOOKCHAIN_BODY_TIMEOUT": "body_timeout",
+    "HOOKCHAIN_JOB_LEASE": "job_lease",
+    "HOOKCHAIN_MAINTENANCE_INTERVAL": "maintenance_interval",
+    "HOOKCHAIN_RULE_RATE": "rule_rate",
+    "HOOKCHAIN_RECOVER_REPOS": "recover_repos",
+    "HOOKCHAIN_RECOVER_EVERY": "recover_every",
+    "GITHUB_TOKEN": "github_token",
+    "GITHUB_API_URL": "github_api_url",
 }
 
 
@@ -111,6 +120,28 @@ class Settings(BaseModel):
     """Sources declared in the config file; see `all_sources` for the ones served."""
     log_format: Literal["json", "text"] | None = None
     """None: JSON lines for `web` and `worker`, readable text for `dev`."""
+    body_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a sender has to deliver a request body (slow clients get a 408)."""
+    job_lease: int = Field(default=30, ge=3)
+    """Seconds a running job stays claimed without a heartbeat from its worker (killed worker → re-run)."""
+    maintenance_interval: int = Field(default=15, ge=1)
+    """Seconds between the workers' sweeps for abandoned jobs."""
+    rule_rate: str | None = None
+    """Default cap on the actions a rule may fire, e.g. `60/minute`; a rule's `rate:` wins."""
+
+    recover_repos: tuple[str, ...] = ()
+    """GitHub repositories (owner/name) whose missed deliveries the workers ask for again."""
+    recover_every: int = Field(default=0, ge=0)
+    """Seconds between those runs; 0 turns it off."""
+    github_token: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+
+    @field_validator("rule_rate")
+    @classmethod
+    def _rate_form(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\s*\d+\s*/\s*(second|minute|hour|day|\d+\s*s)\s*", value):
+            raise ValueError(f"{value!r} is not like 60/minute, 10/second or 5/30s")
+        return value
 
     @classmethod
     def load(
@@ -137,10 +168,9 @@ class Settings(BaseModel):
             if values.get("redis_url"):
                 raise ConfigError("set REDIS_URL or the HOOKCHAIN_REDIS_SENTINEL* settings, not both")
             values["redis_url"] = f"redis+sentinel://{sentinels.replace(' ', '')}/{service}"
-        if "allowed_targets" in values:
-            values["allowed_targets"] = tuple(
-                part.strip() for part in values["allowed_targets"].split(",") if part.strip()
-            )
+        for listed in ("allowed_targets", "recover_repos"):
+            if listed in values:
+                values[listed] = tuple(part.strip() for part in values[listed].split(",") if part.strip())
         values["provider_secrets"] = {
             name: env[f"HOOKCHAIN_{name.upper()}_SECRET"]
             for name in PROVIDER_NAMES

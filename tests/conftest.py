@@ -7,11 +7,15 @@ import hmac
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
 
 from tests.agent_server import agent_server  # noqa: F401 - a fixture for every test module
+
+if TYPE_CHECKING:
+    from tests.faults.target import Target
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HOOKCHAIN_SHARED", REPO.parent / "shared"))
@@ -54,3 +58,13 @@ def real_redis() -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def fault_target() -> Iterator[Target]:
+    """A real HTTP target on loopback that answers by path: ok, slow, fail, flaky, busy, hang, reset."""
+    from tests.faults.target import Target
+
+    target = Target().start()
+    yield target
+    target.stop()

@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 
 from router.events import Event, derived_event_id, utc_now
-from router.queue import ACTIONS_QUEUE, push_job
-from workers import flow, outcomes, store, telemetry
+from router.queue import ACTIONS_QUEUE, FAILED_JOB_TTL, crash_retry, push_job
+from workers import flow, loops, outcomes, store, telemetry
 from workers.actions.http import Attempt, OutgoingRequest, mask_value
 from workers.actions.kinds import ACTION_KINDS
 from workers.actions.templating import RenderError, evaluate, render_value
@@ -53,6 +53,14 @@ def process_event(ctx: WorkerContext, event_id: str) -> list[str]:
     results = ctx.rules.evaluate(envelope)
     matched = [ctx.rules.rules[result.rule] for result in results if result.matched]
     stopped = bool(matched) and event.depth >= ctx.settings.max_depth
+    looping = (
+        []
+        if stopped
+        else loops.revisited_rules(ctx.redis, event, [rule.name for rule in matched], ctx.settings.max_depth)
+    )
+    if looping:
+        _stop_loop(ctx, event, looping)
+        matched = [rule for rule in matched if rule.name not in looping]
     later: list[tuple[Rule, flow.Plan]] = []
     with ctx.redis.pipeline(transaction=True) as pipe:
         pipe.set(
@@ -126,14 +134,14 @@ def _enqueue(
         "job_id": action_job_id(event_id, rule.name, index, number),
         "job_timeout": action_job_timeout(rule.do[index]),
         "result_ttl": 0,
+        "failure_ttl": FAILED_JOB_TTL,
+        "retry": crash_retry(),
     }
     if rate_limit is not None:
         options["rate_limit"] = rate_limit
     args = (event_id, rule.name, index, number)
     if delay > 0:
-        # RQ's scheduler keeps whole seconds (it truncates); rounding up means never early.
-        when = datetime.fromtimestamp(math.ceil(time.time() + delay), UTC)
-        queue.enqueue_at(when, RUN_ACTION, *args, **options)
+        queue.enqueue_at(due_at(delay), RUN_ACTION, *args, **options)
     else:
         queue.enqueue(RUN_ACTION, *args, **options)
 
@@ -150,12 +158,30 @@ def _stop_chain(ctx: WorkerContext, event: Event, rules: list[str]) -> None:
         f"depth limit {ctx.settings.max_depth} reached: not running {', '.join(rules)} "
         f"for {event.type} {event.id} (chain {event.correlation_id})"
     )
+    _record_stop(ctx, event, rules, reason, "depth")
+
+
+def _stop_loop(ctx: WorkerContext, event: Event, rules: list[str]) -> None:
+    reason = (
+        f"loop: chain {event.correlation_id} already ran {', '.join(rules)} for subject "
+        f"{event.subject!r}; not running it again for {event.type} {event.id}"
+    )
+    _record_stop(ctx, event, rules, reason, "loop")
+
+
+def _record_stop(ctx: WorkerContext, event: Event, rules: list[str], reason: str, cause: str) -> None:
     log.warning("chain stopped: %s", reason, extra=telemetry.ids(event))
     stop = event.caused(
         id=derived_event_id(event.id, "chain.stopped"),
         source="hookchain",
         type="chain.stopped",
-        data={"reason": reason, "rules": rules, "event_id": event.id, "max_depth": ctx.settings.max_depth},
+        data={
+            "reason": reason,
+            "cause": cause,
+            "rules": rules,
+            "event_id": event.id,
+            "max_depth": ctx.settings.max_depth,
+        },
     )
     outcomes.record(ctx, stop, enqueue=False)
 
@@ -212,6 +238,15 @@ def retry_delay(action: Action, attempt: Attempt) -> float:
     return min(base * random.uniform(0.75, 1.25), policy.max_wait)
 
 
+def due_at(delay: float) -> datetime:
+    """When a job delayed by `delay` seconds may run, rounded up to a whole second.
+
+    RQ's scheduled-job registry keeps whole seconds and truncates: a retry queued 1.7 s ahead
+    would otherwise be due after 1 s, earlier than the `Retry-After` it honours.
+    """
+    return datetime.fromtimestamp(math.ceil(time.time() + delay), UTC)
+
+
 def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, number: int) -> str:
     """Try one action once; queue its retry, the rule's next action, or its outcome events."""
     event = store.load_event(ctx.redis, event_id)
@@ -222,6 +257,25 @@ def run_action(ctx: WorkerContext, event_id: str, rule_name: str, index: int, nu
         return "dropped"
     action = rule.do[index]
     label = rule.action_label(index)
+    cap = rule.rate or ctx.settings.rule_rate
+    if cap is not None:
+        wait = loops.wait_for_slot(ctx.redis, rule.name, loops.RateCap.parse(cap))
+        if wait > 0:
+            log.info("rule %s is over its rate %s: action for %s waits %.1fs", rule.name, cap, event.id, wait)
+            ctx.queues[ACTIONS_QUEUE].enqueue_at(
+                due_at(wait + random.uniform(0, 0.5)),
+                RUN_ACTION,
+                event.id,
+                rule.name,
+                index,
+                number,
+                job_id=f"{action_job_id(event.id, rule.name, index, number)}-w{time.time_ns()}",
+                job_timeout=action_job_timeout(action),
+                result_ttl=0,
+                failure_ttl=FAILED_JOB_TTL,
+                retry=crash_retry(),
+            )
+            return "rate-limited"
     secrets = ctx.secrets.fork()
     context = template_context(ctx, event, rule, secrets)
     kind = ACTION_KINDS[action.kind]

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from redis import Redis
 
-from router.events import Event
+from router.events import Event, derived_event_id
 from router.records import (
     DEAD_LETTERS_KEPT,
     DEAD_LETTERS_KEY,
@@ -43,8 +43,17 @@ def save_action_record(
         pipe.execute()
 
 
+def dead_letter_id(event_id: str, rule: str, index: int) -> str:
+    return derived_event_id("dead", event_id, rule, str(index))
+
+
 def dead_letter(redis: Redis, record: dict[str, Any]) -> None:
+    """Newest first, the oldest dropped past DEAD_LETTERS_KEPT; one entry per action and event."""
+    record = {"id": dead_letter_id(record["event_id"], record["rule"], record["index"]), **record}
     with redis.pipeline(transaction=True) as pipe:
+        for raw in redis.lrange(DEAD_LETTERS_KEY, 0, -1):
+            if orjson.loads(raw).get("id") == record["id"]:
+                pipe.lrem(DEAD_LETTERS_KEY, 0, raw)
         pipe.lpush(DEAD_LETTERS_KEY, orjson.dumps(record))
         pipe.ltrim(DEAD_LETTERS_KEY, 0, DEAD_LETTERS_KEPT - 1)
         pipe.execute()

@@ -173,18 +173,26 @@ def test_every_github_fixture_is_accepted_as_a_valid_envelope(stack: Stack, real
     assert real_redis.llen(queue_key(EVENTS_QUEUE)) == len(fixtures)
 
 
-def test_self_triggering_rule_stops_at_the_depth_limit(
+def test_a_long_chain_stops_at_the_depth_limit(
     stack: Stack, rules_dir: Path, target: HTTPServer, real_redis: redis.Redis
 ):
-    (rules_dir / "loop.yaml").write_text(f"""
-name: ping-pong-with-myself
-on: [push, loop.tick]
-do:
-  - http:
-      url: "{target.url_for("/tick")}"
-      json: {{depth: "{{{{ event.depth }}}}"}}
-    emit: loop.tick
-""")
+    # A chain of distinct rules (a rule revisited is a loop, stopped earlier: tests/faults/test_loops.py).
+    hops = ["push", *[f"hop{n}.done" for n in range(1, 8)]]
+    (rules_dir / "chain.yaml").write_text(
+        "rules:\n"
+        + "".join(
+            f"""
+  - name: hop-{n}
+    on: {trigger}
+    do:
+      - http:
+          url: "{target.url_for("/tick")}"
+          json: {{depth: "{{{{ event.depth }}}}"}}
+        emit: hop{n + 1}.done
+"""
+            for n, trigger in enumerate(hops)
+        )
+    )
     target.expect_request("/tick").respond_with_json({"ok": True})
     stack.env["HOOKCHAIN_MAX_DEPTH"] = "4"
     stack.start_web()

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from rq import Worker
-from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq import Queue, Worker
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from router.queue import ACTIONS_QUEUE, EVENTS_QUEUE, queue_key
 from tests.conftest import GITHUB_FIXTURES, REPO, github_signature
@@ -153,7 +153,7 @@ def test_warm_shutdown_finishes_the_jobs_in_flight(
 
 
 @pytest.mark.parametrize("slow_target", [60.0], indirect=True)
-def test_a_crash_leaves_started_jobs_for_rq_to_hand_back(
+def test_a_crash_hands_the_started_jobs_back_to_be_run_again(
     slow_stack: Stack, slow_target: SlowTarget, real_redis: redis.Redis
 ):
     worker = start_worker(slow_stack, "--concurrency", "4")
@@ -168,10 +168,14 @@ def test_a_crash_leaves_started_jobs_for_rq_to_hand_back(
     worker.popen.wait(timeout=10)
 
     # RQ's maintenance treats a started job whose execution heartbeat has lapsed as abandoned;
-    # run it as if that time had come, as any surviving worker's maintenance would.
+    # run it as if that time had come, as any surviving worker's maintenance would. Every
+    # hookchain job carries a crash Retry, so the abandoned jobs are queued again, not failed.
     started.cleanup(timestamp=2**40)
-    assert len(FailedJobRegistry(ACTIONS_QUEUE, connection=real_redis).get_job_ids()) == 3
     assert started.count == 0
+    assert FailedJobRegistry(ACTIONS_QUEUE, connection=real_redis).get_job_ids() == []
+    again = Queue(ACTIONS_QUEUE, connection=real_redis).get_job_ids()
+    again += ScheduledJobRegistry(ACTIONS_QUEUE, connection=real_redis).get_job_ids()
+    assert len(again) == 3
 
 
 def test_processes_are_supervised_and_a_dead_one_is_replaced(

@@ -210,7 +210,7 @@ def test_a_dead_letter_is_retried_once(api: TestClient, real_redis: redis.Redis)
     letter = {"event_id": "ev1", "rule": "deploy", "action": "go", "index": 0, "error": "HTTP 503"}
     store.dead_letter(real_redis, letter)
     [listed] = api.get("/api/dead-letters", headers=AUTH).json()["dead_letters"]
-    assert listed["error"] == "HTTP 503" and len(listed["id"]) == 16
+    assert listed["error"] == "HTTP 503" and len(listed["id"]) == 32  # the id the worker gave it
 
     answer = api.post(f"/api/dead-letters/{listed['id']}/retry", headers=AUTH)
     assert answer.status_code == 202, answer.text

@@ -2,8 +2,8 @@
 
 Event data comes from the internet: it is only ever a value inside a template, never a
 template itself. The sandbox blocks attribute tricks that reach Python internals; on top of it,
-`*` and `**` are capped so that `{{ 'a' * 200000000 }}` cannot allocate 200 MB, and rendered
-output is capped in size.
+`*` and `**` are capped so that `{{ 'a' * 200000000 }}` cannot allocate 200 MB, rendered
+output is capped in size, and a render is capped in time (MAX_RENDER_SECONDS).
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from workers.actions.time_cap import TimeCapExceeded, time_capped
+
 MAX_OUTPUT_CHARS = 1_000_000
 MAX_SEQUENCE_PRODUCT = 100_000
 MAX_POWER_EXPONENT = 64
+MAX_RENDER_SECONDS = 1.0
 
 _SINGLE_EXPRESSION = re.compile(r"^\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}$", re.DOTALL)
 
@@ -106,6 +109,14 @@ def render_string(text: str, context: Mapping[str, Any]) -> Any:
     if "{" not in text:
         return text
     try:
+        with time_capped(MAX_RENDER_SECONDS):
+            return _render(text, context)
+    except TimeCapExceeded as exc:
+        raise RenderError(f"template {text[:200]!r}: {exc}") from None
+
+
+def _render(text: str, context: Mapping[str, Any]) -> Any:
+    try:
         match = _SINGLE_EXPRESSION.match(text)
         if match:
             value = _expression(match.group("expr"))(**context)
@@ -172,7 +183,10 @@ def secret_references(text: str, *, expression: bool = False) -> set[str]:
 
 def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
     try:
-        return _expression(expression)(**context)
+        with time_capped(MAX_RENDER_SECONDS):
+            return _expression(expression)(**context)
+    except TimeCapExceeded as exc:
+        raise RenderError(f"expression {expression[:200]!r}: {exc}") from None
     except (TemplateError, SecurityError) as exc:
         raise RenderError(f"expression {expression!r}: {exc}") from None
     except Exception as exc:

@@ -215,6 +215,7 @@ class Rule(_Strict):
     if_: str | None = Field(default=None, alias="if")
     do: list[Action] = Field(min_length=1)
     enabled: bool = True
+    rate: str | None = Field(default=None, description="cap on the actions this rule fires, e.g. 60/minute")
 
     # Set by the loader: where the rule was written, for messages.
     origin: str = Field(default="", exclude=True)
@@ -253,6 +254,15 @@ class Rule(_Strict):
         if duplicates:
             raise ValueError(f"action names must differ within a rule: {', '.join(duplicates)}")
         return self
+
+    @field_validator("rate")
+    @classmethod
+    def _rate_form(cls, value: str | None) -> str | None:
+        if value is not None:
+            from workers.loops import RateCap
+
+            RateCap.parse(value)
+        return value
 
     def action_label(self, index: int) -> str:
         return self.do[index].name or str(index)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from workers.actions.templating import RenderError, check_template, render_string, render_value
@@ -63,3 +65,12 @@ def test_syntax_check():
     assert check_template("{{ event.sha }") is not None
     assert check_template("{{ event.sha }}") is None
     assert check_template("plain") is None
+
+
+def test_a_render_is_capped_in_time():
+    slow = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}done"
+    started = time.monotonic()
+    with pytest.raises(RenderError, match="time cap"):
+        render_string(slow, {})
+    assert time.monotonic() - started < 10  # 10^10 iterations would take hours
+    assert render_string("{% for a in range(3) %}{{ a }}{% endfor %}", {}) == "012"  # the cap is per render

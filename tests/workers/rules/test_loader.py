@@ -285,3 +285,9 @@ def test_shipped_release_pipeline_loads_and_needs_no_secret_to_check():
         "release-pipeline.ticket",
         "release-alert",
     }
+
+
+def test_a_bad_rate_points_at_its_line():
+    text = "name: x\non: push\nrate: lots\ndo:\n  - http: {url: 'https://x.example/'}\n"
+    (error,) = errors_of(text)
+    assert error.startswith("rules/x.yaml:3:7: rate:") and "60/minute" in error
