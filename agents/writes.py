@@ -13,6 +13,7 @@ import orjson
 import redis.asyncio
 
 from router.events import INHERITED_FACTS, Event, derived_event_id, new_event_id, utc_now
+from router.operations import replay_call
 from router.queue import ACCEPT_SCRIPT, ACTIONS_QUEUE, accept_call, duplicate_of, event_key, push_job
 from router.settings import Settings
 from workers.engine import RUN_ACTION, action_job_id
@@ -93,16 +94,8 @@ async def replay_event(client: redis.asyncio.Redis, settings: Settings, event_id
     if raw is None:
         raise ChainRefused(f"no event {event_id!r} (expired, or a typo): give an id from list_events")
     original = Event.from_json(raw)
-    copy = Event.from_dict(
-        {
-            **original.to_dict(),
-            "id": new_event_id(),
-            "time": utc_now(),
-            "causation_id": original.id,
-            "correlation_id": original.correlation_id,
-        }
-    )
-    await _accept(client, settings, copy, dedupe_source="replay", delivery_id=copy.id)
+    copy, keys, args = replay_call(original, dedupe_ttl=settings.dedupe_ttl, event_ttl=settings.event_ttl)
+    await client.register_script(ACCEPT_SCRIPT)(keys=keys, args=args)
     return {"id": copy.id, "replay_of": original.id, "type": copy.type, "chain": copy.correlation_id}
 
 

@@ -9,7 +9,6 @@ hop deeper).
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
@@ -17,7 +16,8 @@ import orjson
 from redis import Redis
 
 from router.events import Event, derived_event_id
-from router.queue import ACCEPT_SCRIPT, ACTIONS_QUEUE, accept_call, push_job
+from router.operations import replay_call
+from router.queue import ACCEPT_SCRIPT, ACTIONS_QUEUE, push_job
 from router.settings import Settings
 from workers import store
 
@@ -91,23 +91,6 @@ def replay(redis: Redis, settings: Settings, event_id: str) -> Event:
     original = store.load_event(redis, event_id)
     if original is None:
         raise LookupError(f"no stored event {event_id!r} (unknown, or expired after its retention)")
-    copy = dataclasses.replace(
-        original.caused(
-            id=derived_event_id(original.id, "replay", str(time.time_ns())),
-            source=original.source,
-            type=original.type,
-            data=original.data,
-        ),
-        provider_type=original.provider_type,
-        url=original.url,
-    )
-    keys, args = accept_call(
-        copy,
-        dedupe_source="replay",
-        delivery_id=copy.id,
-        dedupe_ttl=settings.dedupe_ttl,
-        event_ttl=settings.event_ttl,
-        enqueue=True,
-    )
+    copy, keys, args = replay_call(original, dedupe_ttl=settings.dedupe_ttl, event_ttl=settings.event_ttl)
     redis.register_script(ACCEPT_SCRIPT)(keys=keys, args=args)
     return copy

@@ -104,7 +104,7 @@ def test_replay_runs_the_rules_again_in_the_original_chain(
     assert wait_until(lambda: len(fault_target.calls_to("/flaky")) == 2)
     copy = orjson.loads(real_redis.get(f"hookchain:event:{copy_id}"))
     assert copy["correlation_id"] == original and copy["causation_id"] == original
-    assert copy["type"] == "push" and copy["depth"] == 1
+    assert copy["type"] == "push" and copy["depth"] == 0  # a replay is the same hop again, not a deeper one
     assert fault_target.calls_to("/flaky")[1].body == {"event": copy_id}
     unknown = hookchain(stack, "replay", "no-such-event")
     assert unknown.returncode == 1 and "no stored event" in unknown.stderr

@@ -81,11 +81,16 @@ def mask_value(value: Any, secrets: set[str]) -> Any:
     return value
 
 
-def described_request(request: OutgoingRequest, secrets: set[str]) -> dict[str, Any]:
-    headers = {
+def masked_headers(headers: dict[str, str], secrets: set[str]) -> dict[str, str]:
+    """Credential headers masked whole, secret values masked wherever they appear in the others."""
+    return {
         name: MASK if name.lower() in ALWAYS_MASKED_HEADERS else mask(value, secrets)
-        for name, value in request.headers.items()
+        for name, value in headers.items()
     }
+
+
+def described_request(request: OutgoingRequest, secrets: set[str]) -> dict[str, Any]:
+    headers = masked_headers(request.headers, secrets)
     url = str(httpx.URL(request.url, params=request.params or None)) if request.params else request.url
     return {
         "method": request.method,

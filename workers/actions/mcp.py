@@ -35,14 +35,14 @@ from workers.actions.guard import (
     system_resolver,
 )
 from workers.actions.http import (
-    ALWAYS_MASKED_HEADERS,
     CONNECT_TIMEOUT,
-    MASK,
     RESPONSE_TEXT_CAP,
     TOTAL_TIMEOUT,
     USER_AGENT,
     Attempt,
     mask,
+    mask_value,
+    masked_headers,
 )
 
 
@@ -54,28 +54,13 @@ class OutgoingToolCall:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def masked_value(value: Any, secrets: set[str]) -> Any:
-    """Secret values masked wherever they appear in a JSON-like value."""
-    if isinstance(value, str):
-        return mask(value, secrets)
-    if isinstance(value, dict):
-        return {key: masked_value(item, secrets) for key, item in value.items()}
-    if isinstance(value, list):
-        return [masked_value(item, secrets) for item in value]
-    return value
-
-
 def described_call(call: OutgoingToolCall, secrets: set[str]) -> dict[str, Any]:
-    headers = {
-        name: MASK if name.lower() in ALWAYS_MASKED_HEADERS else mask(value, secrets)
-        for name, value in call.headers.items()
-    }
     return {
         "method": "POST",
         "url": mask(call.url, secrets),
-        "headers": headers,
+        "headers": masked_headers(call.headers, secrets),
         "tool": call.tool,
-        "arguments": masked_value(call.arguments, secrets),
+        "arguments": mask_value(call.arguments, secrets),
     }
 
 
