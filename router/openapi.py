@@ -36,6 +36,13 @@ def _path(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
+_TIME = {
+    "anyOf": [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "pattern": "^[0-9]{1,12}(\\.[0-9]{1,6})?$"},
+        {"type": "string", "maxLength": 0, "description": "empty: not given"},
+    ]
+}
 _NOT_FOUND = {"404": {"description": "not in the log", "content": _ERROR}}
 _STATUS = {"type": "string", "enum": ["pending", "ignored", "running", "succeeded", "failed", "stopped"]}
 
@@ -86,10 +93,18 @@ OPENAPI: dict[str, Any] = {
                     _query("subject", "e.g. acme/api#42 or acme/api@<sha>: every chain about it"),
                     _query("status", "the event's status", _STATUS),
                     _query("chain", "correlation id: every event of one chain"),
-                    _query("since", "RFC 3339 time or epoch seconds (inclusive)"),
-                    _query("until", "RFC 3339 time or epoch seconds (inclusive)"),
-                    _query("limit", "page size, 1-200 (default 50)", {"type": "integer"}),
-                    _query("cursor", "next_cursor of the previous page"),
+                    _query("since", "RFC 3339 time or epoch seconds (inclusive)", _TIME),
+                    _query("until", "RFC 3339 time or epoch seconds (inclusive)", _TIME),
+                    _query(
+                        "limit",
+                        "page size, 1-200 (default 50)",
+                        {"type": "integer", "minimum": 1, "maximum": 200},
+                    ),
+                    _query(
+                        "cursor",
+                        "next_cursor of the previous page (a receipt time)",
+                        {"type": "string", "pattern": "^([0-9]{1,12}(\\.[0-9]{1,6})?)?$"},
+                    ),
                 ],
                 responses={"400": {"description": "a bad filter", "content": _ERROR}},
             )
@@ -115,7 +130,14 @@ OPENAPI: dict[str, Any] = {
             "get": _admin(
                 "Actions that failed after all their attempts, newest first",
                 "DeadLetters",
-                parameters=[_query("limit", "at most this many (default 100)", {"type": "integer"})],
+                parameters=[
+                    _query(
+                        "limit",
+                        "at most this many (default 100)",
+                        {"type": "integer", "minimum": 1, "maximum": 10000},
+                    )
+                ],
+                responses={"400": {"description": "a bad limit", "content": _ERROR}},
             )
         },
         "/api/dead-letters/{letter_id}/retry": {
