@@ -20,6 +20,10 @@ from rq.job import Job, JobStatus
 from router.events import Event, derived_event_id
 from router.records import EVENT_LOG_KEY, KEY_PREFIX, event_key, index_key, matches_key, subjects_of
 
+WAKE_KEY = f"{KEY_PREFIX}:wake"
+"""A list of wake-up tokens: one per job pushed, so an idle worker blocked on it starts at once."""
+WAKE_TOKENS_KEPT = 64
+
 EVENTS_QUEUE = "hookchain-events"
 ACTIONS_QUEUE = "hookchain-actions"
 PROCESS_EVENT = "workers.jobs.process_event"
@@ -52,7 +56,7 @@ def event_job_id(event_id: str) -> str:
     return f"ev-{event_id}" if _JOB_ID.fullmatch(event_id) else f"ev-{derived_event_id('job', event_id)}"
 
 
-# KEYS: dedupe, event record, event log, job hash, queue list, queue set, matches, index keys...
+# KEYS: dedupe, event record, event log, job hash, queue list, queue set, matches, wake list, index keys...
 # ARGV: event id, dedupe ttl, event json, event ttl, now (s), job id ("" = record only),
 #       the job hash's field/value pairs packed into one string (see pack_fields)
 # An event recorded without a job (no rule listens) gets an empty match list at once: it is settled.
@@ -65,7 +69,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ttl)
 redis.call('ZADD', KEYS[3], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - ttl)
-for i = 8, #KEYS do
+for i = 9, #KEYS do
   redis.call('ZADD', KEYS[i], now, ARGV[1])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - ttl)
   redis.call('EXPIRE', KEYS[i], ttl)
@@ -81,6 +85,8 @@ if ARGV[6] ~= '' then
   redis.call('HSET', KEYS[4], unpack(fields))
   redis.call('RPUSH', KEYS[5], ARGV[6])
   redis.call('SADD', KEYS[6], KEYS[5])
+  redis.call('LPUSH', KEYS[8], 1)
+  redis.call('LTRIM', KEYS[8], 0, 63)
 else
   redis.call('SET', KEYS[7], '[]', 'EX', ttl)
 end
@@ -136,6 +142,7 @@ def accept_call(
         queue_key(EVENTS_QUEUE),
         QUEUES_SET_KEY,
         matches_key(event.id),
+        WAKE_KEY,
         *event_index_keys(event),
         *indexes,
     ]
@@ -200,6 +207,13 @@ def push_job(pipe: Any, job_id: str, func: str, args: Sequence[Any], *, queue: s
     )
     pipe.rpush(queue_key(queue), job_id)
     pipe.sadd(QUEUES_SET_KEY, queue_key(queue))
+    wake_workers(pipe)
+
+
+def wake_workers(pipe: Any) -> None:
+    """Leave a token that wakes one idle worker at once (see workers/dequeue.py)."""
+    pipe.lpush(WAKE_KEY, 1)
+    pipe.ltrim(WAKE_KEY, 0, WAKE_TOKENS_KEPT - 1)
 
 
 def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:

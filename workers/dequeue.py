@@ -4,7 +4,9 @@ RQ 3 moves a job atomically onto a per-queue "intermediate" list (LMOVE) only wh
 listens on exactly one queue; with two it uses BLPOP, and a worker killed between the pop and
 the job's claim loses the job for good. hookchain's workers listen on two queues, so they take
 jobs with LMOVE from each queue in turn: a job is always on a list or claimed, and RQ's sweep
-re-queues one left on the intermediate list by a dead worker.
+re-queues one left on the intermediate list by a dead worker. An idle worker blocks on a list
+of wake-up tokens that producers push with every job, not on one of the queues, so a job on
+either queue starts at once.
 """
 
 from __future__ import annotations
@@ -19,8 +21,14 @@ from rq.exceptions import DequeueTimeout
 from rq.job import Job
 from rq.utils import as_text
 
-BLOCK_SLICE = 0.2
-"""Seconds an idle worker blocks on one queue before looking at the next."""
+from router.queue import WAKE_KEY
+
+WAKE_WAIT = 1
+"""Seconds an idle worker waits for a wake-up token before looking at the queues again.
+
+Producers leave a token for every job they push (router/queue.py), so a worker starts within
+milliseconds; jobs pushed without one (RQ's scheduler moving a due retry) wait at most this long.
+"""
 
 
 class HookchainQueue(Queue):
@@ -36,7 +44,6 @@ class HookchainQueue(Queue):
     ) -> tuple[Job, Queue] | None:
         keys = [queue.key for queue in queues]
         deadline = None if timeout is None else time.monotonic() + timeout
-        turn = 0
         while True:
             found = None
             for key in keys:
@@ -48,12 +55,9 @@ class HookchainQueue(Queue):
                     return None
                 if time.monotonic() >= deadline:
                     raise DequeueTimeout(timeout, keys)
-                key = keys[turn % len(keys)]
-                turn += 1
-                moved = connection.blmove(key, cls.intermediate_key(key), BLOCK_SLICE)
-                if moved is None:
-                    continue
-                found = (key, moved)
+                wait = min(WAKE_WAIT, max(deadline - time.monotonic(), 0.01))
+                connection.blpop([WAKE_KEY], wait)
+                continue
             queue_key, job_id = (as_text(part) for part in found)
             fetched = cls._fetch_dequeued_job(
                 connection,

@@ -41,6 +41,7 @@ BOUNDED = {
     "rq:workers": "set of live workers, cleaned by RQ's sweep",
     "hookchain:rules": "hash of the loaded rules, rewritten whole when a worker (re)loads them",
     "hookchain:rules:fired": "hash of one last firing per rule",
+    "hookchain:wake": "list of wake-up tokens, trimmed to 64",
 }
 BOUNDED_PREFIXES = ("rq:workers:", "rq:wip:", "rq:failed:", "rq:scheduled:", "rq:finished:", "rq:deferred:")
 
