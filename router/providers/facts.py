@@ -79,3 +79,15 @@ class Facts:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def named_in(cls, data: Any) -> Facts:
+        """Facts a sender states under their own names (repo, branch, sha, pr, actor, url)."""
+        return cls(
+            repo=text(dig(data, "repo")),
+            branch=text(dig(data, "branch")),
+            sha=text(dig(data, "sha")),
+            pr=number(dig(data, "pr")),
+            actor=text(dig(data, "actor")),
+            url=text(dig(data, "url")),
+        )

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from router.errors import WebhookRejected
 from router.events import SEMANTIC_TYPES, Event
 from router.providers.base import Provider, required_header
-from router.providers.facts import Facts, dig, number, text
+from router.providers.facts import Facts, text
 
 
 class GenericOptions(BaseModel):
@@ -151,12 +151,5 @@ class Generic(Provider):
             source=source,
             provider_type=f"generic.{kind}",
             semantic=kind if kind in SEMANTIC_TYPES else None,
-            facts=Facts(
-                repo=text(dig(data, "repo")),
-                branch=text(dig(data, "branch")),
-                sha=text(dig(data, "sha")),
-                pr=number(dig(data, "pr")),
-                actor=text(dig(data, "actor")),
-                url=text(dig(data, "url")),
-            ),
+            facts=Facts.named_in(data),
         )

@@ -17,7 +17,7 @@ from typing import Any
 from router.errors import WebhookRejected
 from router.events import SEMANTIC_TYPES, Event
 from router.providers.base import Provider, required_header
-from router.providers.facts import Facts, dig, number, text
+from router.providers.facts import Facts, text
 
 SECRET_PREFIX = "whsec_"
 HINT = "sign with a Standard Webhooks library and a whsec_ secret"
@@ -80,14 +80,7 @@ class StandardWebhooks(Provider):
     ) -> Event:
         kind = text(payload.get("type")) or "event"
         data = payload.get("data") if isinstance(payload.get("data"), dict) else payload
-        facts = Facts(
-            repo=text(dig(data, "repo")),
-            branch=text(dig(data, "branch")),
-            sha=text(dig(data, "sha")),
-            pr=number(dig(data, "pr")),
-            actor=text(dig(data, "actor")),
-            url=text(dig(data, "url")),
-        )
+        facts = Facts.named_in(data)
         return self.event(
             payload,
             event_id=event_id,

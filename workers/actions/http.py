@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import orjson
 
+from router.events import utc_now
 from workers.actions.guard import AllowList, Resolver, TargetRefused, check_target, system_resolver
 
 USER_AGENT = "hookchain/0.1"
@@ -136,6 +137,11 @@ def _decode(response: httpx.Response) -> tuple[Any, str]:
     return body, text
 
 
+def sent_headers(headers: dict[str, str], idempotency_key: str) -> dict[str, str]:
+    """The headers every outgoing call carries, under the action's own."""
+    return {"User-Agent": USER_AGENT, "Idempotency-Key": idempotency_key, **headers}
+
+
 def send(
     client: httpx.Client,
     request: OutgoingRequest,
@@ -148,13 +154,10 @@ def send(
     resolver: Resolver = system_resolver,
 ) -> Attempt:
     """Send the request once; every failure comes back as a recorded Attempt, never an exception."""
-    headers = {"User-Agent": USER_AGENT, "Idempotency-Key": idempotency_key, **request.headers}
-    request = OutgoingRequest(**{**asdict(request), "headers": headers})
-    attempt = Attempt(
-        number=number,
-        started_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        request=described_request(request, secrets),
+    request = OutgoingRequest(
+        **{**asdict(request), "headers": sent_headers(request.headers, idempotency_key)}
     )
+    attempt = Attempt(number=number, started_at=utc_now(), request=described_request(request, secrets))
     total = timeout or TOTAL_TIMEOUT
     limits = httpx.Timeout(total, connect=min(CONNECT_TIMEOUT, total))
     started = time.perf_counter()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -26,6 +25,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 
+from router.events import utc_now
 from workers.actions.guard import (
     AllowList,
     PinnedTarget,
@@ -38,11 +38,11 @@ from workers.actions.http import (
     CONNECT_TIMEOUT,
     RESPONSE_TEXT_CAP,
     TOTAL_TIMEOUT,
-    USER_AGENT,
     Attempt,
     mask,
     mask_value,
     masked_headers,
+    sent_headers,
 )
 
 
@@ -114,13 +114,8 @@ def call_tool(
     resolver: Resolver = system_resolver,
 ) -> Attempt:
     """Call the tool once; every failure comes back as a recorded Attempt, never an exception."""
-    headers = {"User-Agent": USER_AGENT, "Idempotency-Key": idempotency_key, **call.headers}
-    call = OutgoingToolCall(call.url, call.tool, call.arguments, headers)
-    attempt = Attempt(
-        number=number,
-        started_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        request=described_call(call, secrets),
-    )
+    call = OutgoingToolCall(call.url, call.tool, call.arguments, sent_headers(call.headers, idempotency_key))
+    attempt = Attempt(number=number, started_at=utc_now(), request=described_call(call, secrets))
     total = timeout or TOTAL_TIMEOUT
     started = time.perf_counter()
     statuses = _StatusLog()

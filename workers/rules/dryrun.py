@@ -12,7 +12,7 @@ from typing import Any
 
 from router.events import Event, utc_now
 from router.providers import PROVIDERS
-from workers.actions.http import USER_AGENT, mask_value
+from workers.actions.http import mask_value, sent_headers
 from workers.actions.kinds import ACTION_KINDS
 from workers.actions.templating import RenderError, render_string
 from workers.rules.match import RuleSet, match_rule
@@ -88,12 +88,8 @@ def planned_actions(
         try:
             request = render_request(action, context)
             # The headers `send` adds, so what is shown is what would go on the wire.
-            sent_headers = {
-                "User-Agent": USER_AGENT,
-                "Idempotency-Key": idempotency_key(str(envelope.get("id", DRY_RUN_ID)), rule.name, index),
-                **request.headers,
-            }
-            request = replace(request, headers=sent_headers)
+            key = idempotency_key(str(envelope.get("id", DRY_RUN_ID)), rule.name, index)
+            request = replace(request, headers=sent_headers(request.headers, key))
             entry["request"] = ACTION_KINDS[action.kind].describe(request, secrets.used)
             flow = _flow(action, context)
             if flow:
