@@ -132,8 +132,7 @@ def test_client_finds_the_master_through_the_sentinel_and_follows_a_failover(sen
     assert wait_until(
         lambda: redis.Redis(port=sentinel_setup.replica_port).get("hookchain:test") == b"before"
     )
-    sentinel_setup.sentinel().execute_command("SENTINEL", "FAILOVER", SERVICE)
-    assert wait_until(lambda: sentinel_setup.master_port_now() == sentinel_setup.replica_port, timeout=30)
+    fail_over(sentinel_setup)  # retries while the sentinel still answers NOGOODSLAVE
 
     def writes_reach_the_new_master() -> bool:
         try:
